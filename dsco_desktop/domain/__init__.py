@@ -1,0 +1,1 @@
+"""Pydantic models and pure rules: no I/O, no Qt."""

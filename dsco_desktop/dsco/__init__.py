@@ -1,0 +1,1 @@
+"""The DSCO v3 HTTP client (httpx); no Qt."""

@@ -1,0 +1,1 @@
+"""Use cases over a store and a DSCO client; report progress by callback; no Qt."""

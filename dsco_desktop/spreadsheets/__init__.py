@@ -1,0 +1,1 @@
+"""Spreadsheet reading, column mapping, export and templates; no Qt."""

@@ -1,0 +1,1 @@
+"""SQLite persistence: connection, migrations, repositories, the outbox; no Qt."""

@@ -1,0 +1,87 @@
+"""Small helpers shared by the repositories: JSON columns, timestamps, input normalisation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+# Fixed-width UTC format: timestamps stored this way sort and compare correctly as text.
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def now_iso() -> str:
+    """The current time in the store's timestamp format."""
+    return datetime.now(UTC).strftime(_TS_FORMAT)
+
+
+def normalize_timestamp(value: object) -> str | None:
+    """An ISO-8601 timestamp from DSCO (Z, offset or naive-as-UTC) in the store's format.
+
+    Returns None for empty values; an unparseable string is kept as it is rather than lost.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = str(value).strip()
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return text
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime(_TS_FORMAT)
+
+
+def dumps(value: object) -> str:
+    """Compact JSON for a TEXT column (dates and other non-JSON values become strings)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def loads(text: str | None, default: Any = None) -> Any:
+    """The value of a JSON column, or `default` when it is NULL."""
+    if text is None:
+        return default
+    return json.loads(text)
+
+
+def as_dict(obj: object) -> dict[str, Any]:
+    """A DSCO object as a plain dict with DSCO's field names.
+
+    Accepts a mapping or a pydantic model (dumped by alias, unknown fields kept when the model
+    allows extras), so repositories work with whatever the client returns.
+    """
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump):
+        result = dump(mode="json", by_alias=True)
+        if isinstance(result, dict):
+            return result
+    raise TypeError(f"expected a mapping or a pydantic model, got {type(obj).__name__}")
+
+
+def text_or_none(value: object) -> str | None:
+    """A scalar as text (DSCO sends ids as numbers or strings), None for empty values."""
+    if value is None or value == "":
+        return None
+    return str(value)
+
+
+def float_or_none(value: object) -> float | None:
+    """A number from DSCO, tolerant of strings; None when missing or not a number."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def int_or_none(value: object) -> int | None:
+    """An integer from DSCO, tolerant of strings and whole floats."""
+    number = float_or_none(value)
+    return None if number is None else int(number)

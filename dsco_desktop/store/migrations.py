@@ -1,0 +1,331 @@
+"""The database schema, as an ordered list of migrations tracked by PRAGMA user_version.
+
+Each migration brings the schema from version N-1 to N and runs in its own transaction
+together with the user_version bump, so a crash or an error mid-upgrade leaves the file at the
+last complete version and the next start simply carries on. Later issues add migrations at the
+end of `MIGRATIONS`; a released migration is never edited.
+
+Columns named after DSCO fields hold what DSCO said (its ISO timestamps normalised to UTC so
+they compare as text); `raw` keeps the whole object as DSCO sent it, unknown fields included;
+`local_*` columns are the app's own state and are never overwritten by a pull from DSCO.
+State columns are plain TEXT without CHECK constraints so later issues can add states without
+rebuilding tables.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: `statements` run in order, in one transaction, then user_version=version."""
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+_V1 = (
+    # Catalog: the fields of DSCO's ItemCatalog the app shows and edits get columns; the rest
+    # lives in raw. images/categories/attributes/extended_attributes are JSON.
+    """
+    CREATE TABLE items (
+        sku TEXT PRIMARY KEY NOT NULL,
+        dsco_item_id TEXT,
+        title TEXT,
+        upc TEXT,
+        ean TEXT,
+        gtin TEXT,
+        mpn TEXT,
+        isbn TEXT,
+        brand TEXT,
+        description TEXT,
+        product_status TEXT,
+        product_group TEXT,
+        cost REAL,
+        msrp REAL,
+        map REAL,
+        currency_code TEXT,
+        color TEXT,
+        size TEXT,
+        weight REAL,
+        weight_units TEXT,
+        category TEXT,
+        images TEXT NOT NULL DEFAULT '[]',
+        categories TEXT NOT NULL DEFAULT '{}',
+        attributes TEXT NOT NULL DEFAULT '[]',
+        extended_attributes TEXT NOT NULL DEFAULT '{}',
+        raw TEXT NOT NULL DEFAULT '{}',
+        dsco_last_update TEXT,
+        local_state TEXT NOT NULL DEFAULT 'new',
+        local_updated_at TEXT NOT NULL,
+        dsco_state TEXT NOT NULL DEFAULT 'unknown',
+        dsco_message TEXT,
+        dsco_request_id TEXT,
+        dsco_pushed_at TEXT
+    )
+    """,
+    "CREATE INDEX items_title ON items(title COLLATE NOCASE)",
+    "CREATE INDEX items_upc ON items(upc)",
+    "CREATE INDEX items_brand ON items(brand COLLATE NOCASE)",
+    "CREATE INDEX items_product_status ON items(product_status)",
+    "CREATE INDEX items_local_state ON items(local_state)",
+    "CREATE INDEX items_dsco_state ON items(dsco_state)",
+    # Inventory per warehouse. No foreign key to items: DSCO may report stock for SKUs the
+    # local catalog has not imported yet.
+    """
+    CREATE TABLE inventory (
+        sku TEXT NOT NULL,
+        warehouse_code TEXT NOT NULL,
+        quantity INTEGER NOT NULL DEFAULT 0,
+        buffer INTEGER NOT NULL DEFAULT 0,
+        dsco_status TEXT,
+        dsco_quantity INTEGER,
+        last_confirmed_at TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (sku, warehouse_code)
+    )
+    """,
+    "CREATE INDEX inventory_warehouse ON inventory(warehouse_code)",
+    "CREATE INDEX inventory_dsco_status ON inventory(dsco_status)",
+    """
+    CREATE TABLE orders (
+        dsco_order_id TEXT PRIMARY KEY NOT NULL,
+        po_number TEXT,
+        consumer_order_number TEXT,
+        supplier_order_number TEXT,
+        channel TEXT,
+        retailer_id TEXT,
+        trading_partner_id TEXT,
+        trading_partner_name TEXT,
+        order_type TEXT,
+        lifecycle TEXT,
+        dsco_status TEXT,
+        test_flag INTEGER NOT NULL DEFAULT 0,
+        retailer_create_date TEXT,
+        dsco_create_date TEXT,
+        ship_by_date TEXT,
+        acknowledge_by_date TEXT,
+        cancel_after_date TEXT,
+        dsco_last_update TEXT,
+        ship_carrier TEXT,
+        ship_method TEXT,
+        shipping_service_level_code TEXT,
+        ship_to TEXT NOT NULL DEFAULT '{}',
+        raw TEXT NOT NULL DEFAULT '{}',
+        local_state TEXT NOT NULL DEFAULT 'new',
+        local_note TEXT,
+        received_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX orders_po_number ON orders(po_number)",
+    "CREATE INDEX orders_lifecycle ON orders(lifecycle)",
+    "CREATE INDEX orders_ship_by ON orders(ship_by_date)",
+    "CREATE INDEX orders_last_update ON orders(dsco_last_update)",
+    "CREATE INDEX orders_retailer ON orders(trading_partner_id)",
+    "CREATE INDEX orders_local_state ON orders(local_state)",
+    """
+    CREATE TABLE order_lines (
+        dsco_order_id TEXT NOT NULL REFERENCES orders(dsco_order_id) ON DELETE CASCADE,
+        line_index INTEGER NOT NULL,
+        line_number INTEGER,
+        dsco_item_id TEXT,
+        sku TEXT,
+        partner_sku TEXT,
+        upc TEXT,
+        title TEXT,
+        quantity INTEGER NOT NULL DEFAULT 0,
+        accepted_quantity INTEGER,
+        cancelled_quantity INTEGER,
+        shipped_quantity INTEGER,
+        status TEXT,
+        expected_cost REAL,
+        consumer_price REAL,
+        raw TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (dsco_order_id, line_index)
+    )
+    """,
+    "CREATE INDEX order_lines_sku ON order_lines(sku)",
+    """
+    CREATE TABLE packages (
+        id INTEGER PRIMARY KEY,
+        dsco_order_id TEXT NOT NULL REFERENCES orders(dsco_order_id) ON DELETE CASCADE,
+        dsco_package_id TEXT,
+        tracking_number TEXT,
+        ship_carrier TEXT,
+        ship_method TEXT,
+        shipping_service_level_code TEXT,
+        ship_date TEXT,
+        tracking_url TEXT,
+        raw TEXT NOT NULL DEFAULT '{}'
+    )
+    """,
+    "CREATE INDEX packages_order ON packages(dsco_order_id)",
+    "CREATE INDEX packages_tracking ON packages(tracking_number)",
+    """
+    CREATE TABLE cancels (
+        id INTEGER PRIMARY KEY,
+        dsco_order_id TEXT NOT NULL REFERENCES orders(dsco_order_id) ON DELETE CASCADE,
+        line_number INTEGER,
+        sku TEXT,
+        quantity INTEGER NOT NULL,
+        cancel_code TEXT NOT NULL,
+        reason TEXT,
+        state TEXT NOT NULL DEFAULT 'pending',
+        outbox_id INTEGER,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX cancels_order ON cancels(dsco_order_id)",
+    """
+    CREATE TABLE invoices (
+        invoice_id TEXT PRIMARY KEY NOT NULL,
+        dsco_invoice_id TEXT,
+        dsco_order_id TEXT,
+        po_number TEXT,
+        invoice_date TEXT,
+        total_amount REAL,
+        currency_code TEXT,
+        state TEXT NOT NULL DEFAULT 'draft',
+        outbox_id INTEGER,
+        raw TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX invoices_order ON invoices(dsco_order_id)",
+    "CREATE INDEX invoices_state ON invoices(state)",
+    """
+    CREATE TABLE invoice_lines (
+        invoice_id TEXT NOT NULL REFERENCES invoices(invoice_id) ON DELETE CASCADE,
+        line_index INTEGER NOT NULL,
+        line_number INTEGER,
+        sku TEXT,
+        quantity INTEGER NOT NULL,
+        unit_price REAL,
+        raw TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (invoice_id, line_index)
+    )
+    """,
+    """
+    CREATE TABLE returns (
+        return_number TEXT PRIMARY KEY NOT NULL,
+        dsco_return_id TEXT,
+        dsco_order_id TEXT,
+        po_number TEXT,
+        status TEXT,
+        state TEXT NOT NULL DEFAULT 'draft',
+        outbox_id INTEGER,
+        raw TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX returns_order ON returns(dsco_order_id)",
+    "CREATE INDEX returns_status ON returns(status)",
+    """
+    CREATE TABLE return_lines (
+        return_number TEXT NOT NULL REFERENCES returns(return_number) ON DELETE CASCADE,
+        line_index INTEGER NOT NULL,
+        line_number INTEGER,
+        sku TEXT,
+        quantity INTEGER NOT NULL,
+        reason_code TEXT,
+        response TEXT,
+        raw TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (return_number, line_index)
+    )
+    """,
+    """
+    CREATE TABLE stream_checkpoints (
+        stream_id TEXT NOT NULL,
+        partition_id INTEGER NOT NULL,
+        position TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (stream_id, partition_id)
+    )
+    """,
+    # Times in the outbox are epoch seconds (REAL): the sender compares them with its clock.
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        created_at REAL NOT NULL,
+        window_started_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        claimed_by TEXT,
+        last_error TEXT,
+        messages TEXT NOT NULL DEFAULT '[]',
+        result TEXT
+    )
+    """,
+    "CREATE INDEX outbox_due ON outbox(state, next_attempt_at)",
+    "CREATE INDEX outbox_kind ON outbox(kind)",
+    """
+    CREATE TABLE activity_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        method TEXT NOT NULL,
+        path TEXT NOT NULL,
+        status INTEGER,
+        duration_ms REAL NOT NULL,
+        request_id TEXT,
+        error TEXT
+    )
+    """,
+    """
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "catalog, inventory, orders, documents, streams, outbox, activity", _V1),
+)
+
+
+def latest_version(migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """The schema version this build of the app writes."""
+    return max((m.version for m in migrations), default=0)
+
+
+def apply_migrations(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> list[int]:
+    """Apply, in order, every migration newer than the file's user_version; return those applied.
+
+    `conn` must be in autocommit mode (isolation_level=None): each step is its own
+    BEGIN IMMEDIATE ... COMMIT so a failure rolls back that step, and only that step.
+    """
+    ordered = sorted(migrations, key=lambda m: m.version)
+    versions = [m.version for m in ordered]
+    if len(set(versions)) != len(versions) or any(v < 1 for v in versions):
+        raise ValueError(f"migration versions must be unique and positive: {versions}")
+    applied: list[int] = []
+    for migration in ordered:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read inside the write lock: another process may have migrated meanwhile.
+            current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if migration.version <= current:
+                conn.execute("ROLLBACK")
+                continue
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {int(migration.version)}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        applied.append(migration.version)
+    return applied

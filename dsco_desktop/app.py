@@ -1,0 +1,429 @@
+"""The composition root: command line, paths and logging, the store, the client, the UI.
+
+`main()` is the `dsco-desktop` console script. It takes the data folder's lock (one instance per
+folder), opens the database (refusing one written by a newer version), builds the DSCO client
+from the saved account (or, with --sandbox, from a local sandbox it starts in-process), starts
+the outbox thread and shows the main window. On quit it stops everything in order: the outbox
+thread, the job pool, the clients, the sandbox, then the database.
+
+Environment: DSCO_DESKTOP_DATA_DIR moves the data folder (like --data-dir);
+DSCO_DESKTOP_QUIT_AFTER_SHOW=1 makes the app print one JSON line once the first window is shown
+and quit (used by benchmarks/startup.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from dsco_desktop import __version__
+from dsco_desktop.domain.activity import CallRecord
+from dsco_desktop.domain.settings import AppSettings, load_settings, save_settings
+from dsco_desktop.errors import UserFacingError
+from dsco_desktop.paths import AlreadyRunningError, AppPaths, InstanceLock, resolve_paths
+from dsco_desktop.paths import setup_logging as setup_file_logging
+from dsco_desktop.services.account import (
+    NO_KEYRING_MESSAGE,
+    AccountService,
+    AccountSession,
+    Credentials,
+    SecretStorage,
+    resolve_base_url,
+)
+from dsco_desktop.ui.account_dialog import AccountDialog
+from dsco_desktop.ui.crash import CrashHandler
+from dsco_desktop.ui.jobs import JobContext, JobRunner
+from dsco_desktop.ui.main_window import MainWindow
+from dsco_desktop.ui.messages import MessageBridge
+from dsco_desktop.ui.status_bar import ConnectionState
+from dsco_desktop.ui.workers import OutboxWorker
+
+log = logging.getLogger(__name__)
+
+QUIT_AFTER_SHOW_ENV = "DSCO_DESKTOP_QUIT_AFTER_SHOW"
+
+EXIT_OK = 0
+EXIT_STARTUP_FAILED = 2
+EXIT_ALREADY_RUNNING = 3
+
+ENVIRONMENT_TITLES = {
+    "sandbox": "Local sandbox",
+    "staging": "DSCO staging",
+    "production": "DSCO production",
+    "custom": "Custom",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dsco-desktop",
+        description="DSCO Desktop: catalog, inventory, orders and shipping for DSCO suppliers.",
+    )
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="start a local DSCO sandbox in the app and use it (no account or internet needed)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="FOLDER",
+        help="keep the database, logs and cache in FOLDER (default: the user data folder; "
+        "also settable with DSCO_DESKTOP_DATA_DIR)",
+    )
+    parser.add_argument("--version", action="version", version=f"DSCO Desktop {__version__}")
+    return parser
+
+
+class CallNotifier(QObject):
+    """Carries recorded DSCO calls from any thread to the GUI thread."""
+
+    recorded = Signal(object)  # CallRecord
+
+
+class DscoDesktop(QObject):
+    """One running app: store, sandbox, account, client, workers and window, with their order."""
+
+    connection_checked = Signal(str)  # the connection state after a check
+
+    def __init__(self, paths: AppPaths, *, log_file: Any, use_sandbox: bool = False) -> None:
+        super().__init__()
+        self.paths = paths
+        self.log_file = log_file
+        self.use_sandbox = use_sandbox
+        self.db: Any = None
+        self.sandbox: Any = None
+        self.settings = AppSettings()
+        self.account = AccountService()
+        self.notifier = CallNotifier()
+        self.session = AccountSession(on_call=self.record_call)
+        self.jobs: JobRunner | None = None
+        self.bridge = MessageBridge()
+        self.window: MainWindow | None = None
+        self.worker: OutboxWorker | None = None
+        self.crash_handler: CrashHandler | None = None
+        self.account_dialog: AccountDialog | None = None
+        self._activity_repos = threading.local()
+        self._sender_cache: tuple[int, Any] | None = None
+        self._shut_down = False
+
+    # Start
+
+    def start(self) -> None:
+        """Open the store and build everything; raises `UserFacingError` if that cannot be."""
+        from dsco_desktop.store.db import Database
+        from dsco_desktop.store.outbox import OutboxRepository
+        from dsco_desktop.store.settings import SettingsRepository
+
+        self.db = Database(self.paths.database)
+        self.settings = load_settings(SettingsRepository(self.db))
+        if self.use_sandbox:
+            self._start_sandbox()
+        self.session.configure(self._saved_credentials())
+
+        self.jobs = JobRunner()
+        self.window = MainWindow(
+            ui_state_file=self.paths.ui_state_file,
+            log_file=self.log_file,
+            jobs=self.jobs,
+            bridge=self.bridge,
+            activity_loader=self._load_activity,
+        )
+        self.crash_handler = CrashHandler(self.log_file, self.bridge, lambda: self.window)
+        self.jobs.user_error.connect(self.bridge.user_error)
+        self.jobs.unexpected_error.connect(self.crash_handler.report_exception)
+        self.notifier.recorded.connect(self.window.status.on_call)
+        self.notifier.recorded.connect(self.window.activity_tab.notify_new_calls)
+        self.window.account_requested.connect(self.open_account_dialog)
+        self._show_environment()
+
+        db = self.db
+        self.worker = OutboxWorker(
+            lambda: OutboxRepository(db),
+            self._make_sender,
+            batch_size=self.settings.outbox_batch_size,
+            on_exit=db.close,
+        )
+        self.worker.counts_changed.connect(self._outbox_counts_changed)
+        self.worker.start()
+        self.window.activity_tab.refresh_now()
+
+    def show(self) -> None:
+        """Show the window; without usable credentials, open the account dialog over it."""
+        assert self.window is not None
+        self.window.show()
+        if self.session.client() is None:
+            self.window.status.set_connection_state(ConnectionState.NOT_CONFIGURED)
+            self.open_account_dialog()
+        else:
+            self.check_connection()
+
+    def _start_sandbox(self) -> None:
+        from dsco_desktop.sandbox.server import SandboxConfig, SandboxServer
+
+        self.sandbox = SandboxServer(SandboxConfig(data_dir=self.paths.sandbox_dir))
+        self.sandbox.start()
+        log.info("Local sandbox running at %s", self.sandbox.base_url)
+        # The sandbox account is a session thing: the saved (real) account stays as it was.
+        self.settings = self.settings.model_copy(
+            update={"environment": "sandbox", "client_id": self.sandbox.client_id}
+        )
+        self.account.remember_for_session(
+            "sandbox", self.sandbox.client_id, self.sandbox.client_secret
+        )
+
+    @property
+    def sandbox_base_url(self) -> str | None:
+        return None if self.sandbox is None else str(self.sandbox.base_url)
+
+    def _saved_credentials(self) -> Credentials | None:
+        settings = self.settings
+        if not settings.client_id:
+            return None
+        try:
+            base_url = resolve_base_url(
+                settings.environment, settings.custom_base_url, self.sandbox_base_url
+            )
+        except UserFacingError as exc:
+            log.info("Saved account not usable: %s", exc)
+            return None
+        secret = self.account.load_secret(settings.environment, settings.client_id)
+        if not secret:
+            return None
+        return Credentials(settings.environment, base_url, settings.client_id, secret)
+
+    def _show_environment(self) -> None:
+        assert self.window is not None
+        credentials = self.session.credentials
+        env = credentials.environment if credentials else self.settings.environment
+        title = ENVIRONMENT_TITLES.get(env, env)
+        tooltip = credentials.base_url if credentials else "No account configured"
+        self.window.status.set_environment(title, tooltip)
+
+    # Activity log
+
+    def record_call(self, record: CallRecord) -> None:
+        """The client's on_call hook (any thread): store the call, then tell the UI."""
+        try:
+            repo = getattr(self._activity_repos, "repo", None)
+            if repo is None:
+                from dsco_desktop.store.activity import ActivityRepository
+
+                repo = self._activity_repos.repo = ActivityRepository(self.db)
+            repo.record(record)
+        except Exception:
+            # A full disk must not turn a successful DSCO call into a failed one.
+            log.exception("Could not record a call in the activity log")
+        self.notifier.recorded.emit(record)
+
+    def _load_activity(self, text: str | None, errors_only: bool, limit: int) -> list[CallRecord]:
+        from dsco_desktop.store.activity import ActivityRepository
+
+        return ActivityRepository(self.db).recent(limit=limit, text=text, errors_only=errors_only)
+
+    # Outbox
+
+    def _make_sender(self) -> Any:
+        client, generation = self.session.client_and_generation()
+        if client is None:
+            return None
+        if self._sender_cache is None or self._sender_cache[0] != generation:
+            from dsco_desktop.services.outbox import OutboxSender
+
+            self._sender_cache = (generation, OutboxSender(self.db, client))
+        return self._sender_cache[1]
+
+    def _outbox_counts_changed(self, counts: Any) -> None:
+        assert self.window is not None
+        before = self.window.status.failed
+        self.window.status.set_outbox_counts(counts)
+        after = self.window.status.failed
+        if after > before:
+            self.bridge.status(
+                f"{after - before} change(s) could not be sent to DSCO. "
+                "See the Activity tab for DSCO's reasons."
+            )
+
+    def wake_outbox(self) -> None:
+        """Something was queued: send it now rather than at the next poll."""
+        if self.worker is not None:
+            self.worker.wake()
+
+    # Account
+
+    def open_account_dialog(self) -> AccountDialog:
+        assert self.window is not None and self.jobs is not None
+        if self.account_dialog is not None and self.account_dialog.isVisible():
+            self.account_dialog.raise_()
+            return self.account_dialog
+        sandbox_credentials = None
+        if self.sandbox is not None:
+            sandbox_credentials = (self.sandbox.client_id, self.sandbox.client_secret)
+        dialog = AccountDialog(
+            self.account,
+            self.settings,
+            self.jobs,
+            sandbox_base_url=self.sandbox_base_url,
+            sandbox_credentials=sandbox_credentials,
+            on_call=self.record_call,
+            parent=self.window,
+        )
+        dialog.saved.connect(self._account_saved)
+        self.account_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _account_saved(self, credentials: Credentials, storage: SecretStorage) -> None:
+        from dsco_desktop.store.settings import SettingsRepository
+
+        save_settings(SettingsRepository(self.db), self.settings)
+        self.session.configure(credentials)
+        self._show_environment()
+        self.wake_outbox()
+        if storage is SecretStorage.SESSION_ONLY:
+            self.bridge.warning(NO_KEYRING_MESSAGE)
+        else:
+            self.bridge.status("Account saved. The secret is in your system's password store.")
+        self.check_connection()
+
+    def check_connection(self) -> None:
+        """Call /hello in the background so the status bar says whether DSCO answers."""
+        client = self.session.client()
+        if client is None or self.jobs is None:
+            return
+
+        def hello(_ctx: JobContext) -> object:
+            return client.hello()
+
+        def failed(exc: BaseException) -> None:
+            log.info("Connection check failed: %s", exc)
+            self.connection_checked.emit(self._state())
+
+        self.jobs.submit(
+            hello,
+            name="connection check",
+            on_success=lambda _r: self.connection_checked.emit(self._state()),
+            on_error=failed,
+        )
+
+    def _state(self) -> str:
+        return self.window.status.connection_state if self.window else ""
+
+    # Stop
+
+    def shutdown(self) -> None:
+        """Stop everything in order; safe to call twice and after a failed start."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        if self.window is not None:
+            self.window.save_state()
+        if self.worker is not None and not self.worker.stop():
+            log.error("The outbox thread did not stop in time")
+        if self.jobs is not None and not self.jobs.shutdown():
+            log.error("Background jobs did not stop in time")
+        self.session.close()
+        if self.sandbox is not None:
+            try:
+                self.sandbox.stop()
+            except Exception:
+                log.exception("Stopping the sandbox failed")
+        if self.crash_handler is not None:
+            self.crash_handler.uninstall()
+        if self.db is not None:
+            self.db.close_all()
+        log.info("DSCO Desktop stopped")
+
+
+def report_startup_error(exc: UserFacingError) -> None:
+    """Say why the app cannot start: on stderr, and in a dialog when there is a screen."""
+    print(f"DSCO Desktop: {exc.message}", file=sys.stderr)
+    if exc.detail:
+        print(exc.detail, file=sys.stderr)
+    platform = QApplication.platformName() if QApplication.instance() else ""
+    # Offscreen (tests, benchmarks, headless runs) has no one to click the dialog away.
+    if platform not in ("offscreen", "minimal", ""):
+        box = QMessageBox(QMessageBox.Icon.Critical, "DSCO Desktop", exc.message)
+        if exc.detail:
+            box.setInformativeText(exc.detail)
+        box.exec()
+
+
+def _peak_rss_kb() -> int | None:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak // 1024 if sys.platform == "darwin" else peak)
+
+
+def _quit_after_show(qapp: QApplication, started: float) -> None:
+    print(
+        json.dumps(
+            {
+                "event": "first_window",
+                "in_process_s": round(time.perf_counter() - started, 4),
+                "peak_rss_kb": _peak_rss_kb(),
+            }
+        ),
+        flush=True,
+    )
+    qapp.quit()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()
+    args = build_parser().parse_args(argv)
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(qapp, QApplication)
+    qapp.setApplicationName("DSCO Desktop")
+    qapp.setApplicationVersion(__version__)
+
+    paths = resolve_paths(args.data_dir)
+    try:
+        paths.create()
+    except OSError as exc:
+        report_startup_error(
+            UserFacingError(f"Cannot create the data folder {paths.data_dir}.", detail=str(exc))
+        )
+        return EXIT_STARTUP_FAILED
+    lock = InstanceLock(paths.lock_file)
+    try:
+        lock.acquire()
+    except AlreadyRunningError as exc:
+        report_startup_error(exc)
+        return EXIT_ALREADY_RUNNING
+    log_file = setup_file_logging(paths)
+    log.info("DSCO Desktop %s starting; data folder %s", __version__, paths.data_dir)
+
+    app = DscoDesktop(paths, log_file=log_file, use_sandbox=args.sandbox)
+    try:
+        try:
+            app.start()
+        except UserFacingError as exc:
+            log.warning("Startup refused: %s", exc)
+            report_startup_error(exc)
+            return EXIT_STARTUP_FAILED
+        assert app.crash_handler is not None
+        app.crash_handler.install()
+        app.show()
+        if os.environ.get(QUIT_AFTER_SHOW_ENV) == "1":
+            QTimer.singleShot(0, lambda: _quit_after_show(qapp, started))
+        return int(qapp.exec())
+    finally:
+        app.shutdown()
+        lock.release()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,256 @@
+"""The Activity tab: every DSCO call the app made (method, path, status, time, requestId, error).
+
+The model is a QAbstractTableModel over plain `CallRecord` rows with raw values in `RawRole`.
+Filtering (text, errors only) happens in SQL through the repository, on a job thread, and the
+model is reset with the result. Calls arrive from any thread in bursts; `notify_new_calls()`
+only starts a timer, so the table refreshes at most a few times a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dsco_desktop.domain.activity import CallRecord
+from dsco_desktop.ui import layout
+from dsco_desktop.ui.jobs import JobContext, JobRunner
+
+RawRole = Qt.ItemDataRole.UserRole + 1
+RecordRole = Qt.ItemDataRole.UserRole + 2
+
+ACTIVITY_LIMIT = 500
+
+ActivityLoader = Callable[[str | None, bool, int], list[CallRecord]]
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def _is_error(record: CallRecord) -> bool:
+    return record.error is not None or record.status is None or record.status >= 400
+
+
+def _local_time(iso: str) -> str:
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if moment.tzinfo is not None:
+        moment = moment.astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+class ActivityModel(QAbstractTableModel):
+    """The activity rows, newest first, as the repository returned them."""
+
+    COLUMNS: tuple[str, ...] = (
+        "Time",
+        "Method",
+        "Path",
+        "Status",
+        "Duration",
+        "Request ID",
+        "Error",
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[CallRecord] = []
+
+    @property
+    def rows(self) -> Sequence[CallRecord]:
+        return tuple(self._rows)
+
+    def set_rows(self, rows: Sequence[CallRecord]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def _raw(self, record: CallRecord, column: int) -> Any:
+        return (
+            record.at,
+            record.method,
+            record.path,
+            record.status,
+            record.duration_ms,
+            record.request_id,
+            record.error,
+        )[column]
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        record = self._rows[index.row()]
+        column = index.column()
+        if role == RawRole:
+            return self._raw(record, column)
+        if role == RecordRole:
+            return record
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return self._display(record, column)
+        if role == Qt.ItemDataRole.ForegroundRole and _is_error(record):
+            return QBrush(QColor(layout.ERROR_COLOR))
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (3, 4):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _display(self, record: CallRecord, column: int) -> str:
+        if column == 0:
+            return _local_time(record.at)
+        if column == 3:
+            return "—" if record.status is None else str(record.status)
+        if column == 4:
+            return f"{record.duration_ms:,.0f} ms"
+        value = self._raw(record, column)
+        return "" if value is None else str(value)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.COLUMNS)
+        ):
+            return self.COLUMNS[section]
+        return None
+
+
+class ActivityTab(QWidget):
+    """The filterable activity log."""
+
+    def __init__(
+        self, load: ActivityLoader, jobs: JobRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._load = load
+        self._jobs = jobs
+        self._generation = 0
+        self._loading = False
+        self._pending = False
+        self.refresh_count = 0
+
+        self.model = ActivityModel(self)
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText("Filter by path, method, status, request ID or error")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.setMinimumWidth(layout.SEARCH_FIELD_MIN_WIDTH)
+        self.errors_only = QCheckBox("Errors only")
+        self.summary = QLabel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate(layout.ACTIVITY_COLUMN_WIDTHS):
+            self.table.setColumnWidth(column, width)
+        self.empty_label = QLabel(
+            "No calls to DSCO yet. Every call the app makes shows here, with its status, "
+            "duration and DSCO's request ID."
+        )
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        bar = QHBoxLayout()
+        bar.setSpacing(layout.SECTION_SPACING)
+        bar.addWidget(self.filter_edit, 1)
+        bar.addWidget(self.errors_only)
+        bar.addStretch(0)
+        bar.addWidget(self.summary)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(*(layout.PAGE_MARGIN,) * 4)
+        box.setSpacing(layout.SECTION_SPACING)
+        box.addLayout(bar)
+        box.addWidget(self.table, 1)
+        box.addWidget(self.empty_label, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(layout.REFRESH_COALESCE_MS)
+        self._timer.timeout.connect(self.refresh_now)
+        self.filter_edit.textChanged.connect(self.schedule_refresh)
+        self.errors_only.toggled.connect(self.schedule_refresh)
+        self._show_rows()
+
+    def notify_new_calls(self, *_args: object) -> None:
+        """New calls were recorded: refresh soon (coalesced)."""
+        self.schedule_refresh()
+
+    def schedule_refresh(self, *_args: object) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def refresh_now(self) -> None:
+        """Query the log with the current filter on a job thread, then reset the model."""
+        if self._loading:
+            # One query at a time; the latest filter is applied when this one returns.
+            self._pending = True
+            return
+        self._loading = True
+        self._generation += 1
+        generation = self._generation
+        text = self.filter_edit.text().strip() or None
+        errors_only = self.errors_only.isChecked()
+
+        def query(_ctx: JobContext) -> list[CallRecord]:
+            return self._load(text, errors_only, ACTIVITY_LIMIT)
+
+        job = self._jobs.submit(
+            query,
+            name="activity refresh",
+            on_success=lambda rows: self._apply(generation, rows),
+        )
+        job.finished.connect(self._done)
+
+    def _done(self) -> None:
+        self._loading = False
+        if self._pending:
+            self._pending = False
+            self.refresh_now()
+
+    def _apply(self, generation: int, rows: list[CallRecord]) -> None:
+        if generation != self._generation:
+            return
+        self.model.set_rows(rows)
+        self.refresh_count += 1
+        self._show_rows()
+
+    def _show_rows(self) -> None:
+        count = self.model.rowCount()
+        filtered = bool(self.filter_edit.text().strip()) or self.errors_only.isChecked()
+        self.table.setVisible(count > 0 or filtered)
+        self.empty_label.setVisible(count == 0 and not filtered)
+        noun = "call" if count == 1 else "calls"
+        more = f" (latest {ACTIVITY_LIMIT})" if count >= ACTIVITY_LIMIT else ""
+        self.summary.setText(f"{count:,} {noun}{more}")

@@ -1,0 +1,35 @@
+"""Layout constants shared by every window, so spacing and sizes are decided in one place."""
+
+from __future__ import annotations
+
+# Window sizes (logical pixels).
+MAIN_WINDOW_DEFAULT_SIZE = (1200, 800)
+MAIN_WINDOW_MIN_SIZE = (800, 560)
+DIALOG_MIN_WIDTH = 520
+
+# Margins and spacing.
+PAGE_MARGIN = 16
+DIALOG_MARGIN = 18
+SECTION_SPACING = 12
+FORM_SPACING = 8
+INLINE_SPACING = 6
+STATUS_BAR_SPACING = 18
+
+# Text widths.
+PLACEHOLDER_TEXT_MAX_WIDTH = 640
+SEARCH_FIELD_MIN_WIDTH = 280
+FIELD_MIN_WIDTH = 320
+
+# Activity table column widths (the last column stretches).
+ACTIVITY_COLUMN_WIDTHS = (170, 70, 380, 70, 90, 250)
+
+# Refresh coalescing: at most this often per model (ms).
+REFRESH_COALESCE_MS = 250
+# The status bar's "time since" labels tick this often (ms).
+STATUS_TICK_MS = 1000
+
+# Colours for inline results (readable on light and dark palettes).
+OK_COLOR = "#2e7d32"
+ERROR_COLOR = "#c62828"
+WARNING_BACKGROUND = "#fff4e5"
+WARNING_BORDER = "#f0b429"

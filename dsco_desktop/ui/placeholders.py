@@ -1,0 +1,68 @@
+"""Honest placeholder pages for the tabs whose features arrive in later releases.
+
+Each says what the tab will do, without showing made-up data.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from dsco_desktop.ui import layout
+
+PLACEHOLDERS: dict[str, tuple[str, str]] = {
+    "Catalog": (
+        "Your catalog",
+        "Import your items from a spreadsheet (xlsx or csv), map its columns, fix every error "
+        "before anything is sent, and push the catalog to DSCO in batches. Each SKU shows "
+        "whether DSCO applied it.",
+    ),
+    "Inventory": (
+        "Inventory per warehouse",
+        "See on-hand and available quantities per warehouse, stage changes you can review and "
+        "undo, and send them to DSCO so you never oversell. Low stock is flagged.",
+    ),
+    "Orders": (
+        "Orders as they arrive",
+        "New orders arrive live from DSCO's order stream and are kept on this computer. "
+        "Acknowledge them, or cancel lines with a reason.",
+    ),
+    "Shipments": (
+        "Shipping with tracking",
+        "Ship whole orders or part of them, with several packages and tracking numbers, and "
+        "see when DSCO has confirmed each shipment.",
+    ),
+    "Invoices & Returns": (
+        "Invoices and returns",
+        "Invoice shipped orders, and record and complete returns, each checked by DSCO.",
+    ),
+}
+
+
+class PlaceholderPage(QWidget):
+    """A calm page naming what the tab will hold."""
+
+    def __init__(self, tab_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        heading, text = PLACEHOLDERS[tab_name]
+        self.setObjectName(f"placeholder-{tab_name}")
+        self.heading = QLabel(heading)
+        font = self.heading.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        self.heading.setFont(font)
+        self.body = QLabel(text)
+        self.body.setWordWrap(True)
+        self.body.setMaximumWidth(layout.PLACEHOLDER_TEXT_MAX_WIDTH)
+        self.note = QLabel("This part of DSCO Desktop is not available in this version yet.")
+        self.note.setEnabled(False)
+        self.note.setWordWrap(True)
+        self.note.setMaximumWidth(layout.PLACEHOLDER_TEXT_MAX_WIDTH)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(*(layout.PAGE_MARGIN,) * 4)
+        box.setSpacing(layout.SECTION_SPACING)
+        box.addStretch(1)
+        for label in (self.heading, self.body, self.note):
+            label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            box.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)
+        box.addStretch(2)

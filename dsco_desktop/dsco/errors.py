@@ -90,7 +90,6 @@ class InsecureUrlError(UserFacingError):
     """A non-loopback base URL that is not https: refused before any secret is sent."""
 
 
-
 def is_transient(exc: BaseException) -> bool:
     """Whether retrying later may succeed: network trouble, 408, 429 and 5xx."""
     return isinstance(exc, DscoError) and exc.transient

@@ -21,7 +21,7 @@ SEARCH_FIELD_MIN_WIDTH = 280
 FIELD_MIN_WIDTH = 320
 
 # Activity table column widths (the last column stretches).
-ACTIVITY_COLUMN_WIDTHS = (170, 70, 380, 70, 90, 250)
+ACTIVITY_COLUMN_WIDTHS = (160, 70, 300, 64, 90, 230)
 
 # Refresh coalescing: at most this often per model (ms).
 REFRESH_COALESCE_MS = 250

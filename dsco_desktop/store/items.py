@@ -55,6 +55,10 @@ def _image_list(images: object) -> list[Any]:
     return list(images) if isinstance(images, list) else []
 
 
+def _json_or(value: object, empty: str) -> str:
+    return dumps(value) if value else empty
+
+
 def _category(item: Mapping[str, Any]) -> str | None:
     category = item.get("category")
     if isinstance(category, str):
@@ -103,10 +107,10 @@ def _row_values(
         float_or_none(item.get("weight")),
         text_or_none(item.get("weightUnits")),
         _category(item),
-        dumps(_image_list(images)),
-        dumps(item.get("categories") or {}),
-        dumps(item.get("attributes") or []),
-        dumps(item.get("extendedAttributes") or {}),
+        _json_or(_image_list(images), "[]"),
+        _json_or(item.get("categories"), "{}"),
+        _json_or(item.get("attributes"), "[]"),
+        _json_or(item.get("extendedAttributes"), "{}"),
         dumps(dict(item)),
         normalize_timestamp(item.get("dscoLastUpdateDate") or item.get("dscoLastUpdate")),
         local_state,

@@ -159,6 +159,8 @@ def resolve_base_url(
 
 
 class HelloClient(Protocol):
+    def token(self) -> str: ...
+
     def hello(self) -> Any: ...
 
     def close(self) -> None: ...
@@ -200,6 +202,8 @@ def test_connection(
     factory = client_factory or _default_client_factory
     client = factory(base_url, client_id, client_secret, on_call=on_call)
     try:
+        # Separately, so refused credentials are reported as such, not as a failed /hello.
+        client.token()
         client.hello()
     finally:
         client.close()

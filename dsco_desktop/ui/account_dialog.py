@@ -84,11 +84,12 @@ class AccountDialog(QDialog):
         self.test_job: Job[str] | None = None
         self.storage: SecretStorage | None = None
 
-        intro = QLabel(
-            "DSCO Desktop signs in to DSCO with the API client id and secret from your DSCO "
-            "account (Settings → Integrations → API). The secret is kept in your system's "
-            "password store, never in a file."
+        intro_text = (
+            "DSCO Desktop signs in to DSCO with the API client id and secret of your account."
         )
+        if account.keyring_available:
+            intro_text += " The secret is kept in your system's password store, never in a file."
+        intro = QLabel(intro_text)
         intro.setWordWrap(True)
 
         self.keyring_notice = QLabel(NO_KEYRING_MESSAGE)

@@ -65,7 +65,8 @@ class MainWindow(QMainWindow):
 
     def _add_tab(self, name: str, page: QWidget) -> None:
         self.pages[name] = page
-        self.tabs.addTab(page, name)
+        # "&" marks a keyboard shortcut in tab titles; "&&" shows a real ampersand.
+        self.tabs.addTab(page, name.replace("&", "&&"))
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -115,7 +116,9 @@ class MainWindow(QMainWindow):
         self._ui_state.setValue(
             "activity/header", self.activity_tab.table.horizontalHeader().saveState()
         )
-        self._ui_state.setValue("main_window/tab", self.tabs.tabText(self.tabs.currentIndex()))
+        current = self.tabs.currentWidget()
+        names = [name for name, page in self.pages.items() if page is current]
+        self._ui_state.setValue("main_window/tab", names[0] if names else "")
         self._ui_state.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

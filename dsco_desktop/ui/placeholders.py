@@ -6,7 +6,7 @@ Each says what the tab will do, without showing made-up data.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from dsco_desktop.ui import layout
 
@@ -52,17 +52,24 @@ class PlaceholderPage(QWidget):
         font.setBold(True)
         self.heading.setFont(font)
         self.body = QLabel(text)
-        self.body.setWordWrap(True)
-        self.body.setMaximumWidth(layout.PLACEHOLDER_TEXT_MAX_WIDTH)
         self.note = QLabel("This part of DSCO Desktop is not available in this version yet.")
         self.note.setEnabled(False)
-        self.note.setWordWrap(True)
-        self.note.setMaximumWidth(layout.PLACEHOLDER_TEXT_MAX_WIDTH)
+        # A fixed-width centred column: word-wrapped labels then get the height they need.
+        column = QWidget()
+        column.setFixedWidth(layout.PLACEHOLDER_TEXT_MAX_WIDTH)
+        inner = QVBoxLayout(column)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.setSpacing(layout.SECTION_SPACING)
+        for label in (self.heading, self.body, self.note):
+            label.setWordWrap(True)
+            label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            inner.addWidget(label)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(column)
+        row.addStretch(1)
         box = QVBoxLayout(self)
         box.setContentsMargins(*(layout.PAGE_MARGIN,) * 4)
-        box.setSpacing(layout.SECTION_SPACING)
         box.addStretch(1)
-        for label in (self.heading, self.body, self.note):
-            label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-            box.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)
+        box.addLayout(row)
         box.addStretch(2)

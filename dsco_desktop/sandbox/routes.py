@@ -675,9 +675,7 @@ class SandboxApi:
                 return json_response({"status": "success"})
             end = positions[1] if len(positions) == 2 else None
             limit = 1 if single else None
-            bodies, owner = self.state.read_events(
-                stream_id, pid, positions[0], end, limit=limit
-            )
+            bodies, owner = self.state.read_events(stream_id, pid, positions[0], end, limit=limit)
             return self._events_response(pid, owner, bodies)
 
         return await self.op(handler, "singleStreamEvent" if single else None)(request)

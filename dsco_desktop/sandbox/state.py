@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from dsco_desktop.sandbox import seed
 
@@ -205,7 +205,7 @@ def _strip_none(obj: Any) -> Any:
     return obj
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -410,10 +410,10 @@ class SandboxState:
             "partnerSku": "partner_sku",
         }[key]
         cur = self.conn.execute(
-            f"SELECT sku, dsco_item_id, catalog, inventory FROM items WHERE {column}=?",  # noqa: S608
+            f"SELECT sku, dsco_item_id, catalog, inventory FROM items WHERE {column}=?",
             (value,),
         )
-        return cur.fetchone()  # type: ignore[no-any-return]
+        return cur.fetchone()
 
     def find_items(self, key: str, value: str, part: str) -> list[Json]:
         """Catalog or inventory documents for an itemKey/value lookup."""
@@ -422,7 +422,7 @@ class SandboxState:
         column = {"dscoItemId": "dsco_item_id", "partnerSku": "partner_sku"}.get(key, key)
         with self.lock:
             rows = self.conn.execute(
-                f"SELECT {part} FROM items WHERE {column}=? AND {part} IS NOT NULL",  # noqa: S608
+                f"SELECT {part} FROM items WHERE {column}=? AND {part} IS NOT NULL",
                 (value,),
             ).fetchall()
         return [json.loads(r[0]) for r in rows]
@@ -680,7 +680,7 @@ class SandboxState:
             "supplierOrderNumber": "supplier_order_number",
         }[key]
         row = self.conn.execute(
-            f"SELECT doc FROM orders WHERE {column}=? ORDER BY created_ms LIMIT 1",  # noqa: S608
+            f"SELECT doc FROM orders WHERE {column}=? ORDER BY created_ms LIMIT 1",
             (value,),
         ).fetchone()
         return None if row is None else json.loads(row[0])
@@ -696,7 +696,7 @@ class SandboxState:
             raise Invalid("orderKey must be one of dscoOrderId, poNumber, supplierOrderNumber")
         with self.lock:
             rows = self.conn.execute(
-                f"SELECT doc FROM orders WHERE {column}=? ORDER BY created_ms",  # noqa: S608
+                f"SELECT doc FROM orders WHERE {column}=? ORDER BY created_ms",
                 (value,),
             ).fetchall()
         return [json.loads(r[0]) for r in rows]
@@ -722,7 +722,7 @@ class SandboxState:
         )
 
     def create_order(self, rec: Json) -> tuple[bool, Json]:
-        """Retailer-side order creation: (created, order). An existing poNumber is not re-created."""
+        """Retailer-side order creation: (created, order); an existing poNumber is kept."""
         if not isinstance(rec, dict):
             raise Invalid("Each order must be a JSON object")
         errors: list[str] = []
@@ -953,8 +953,8 @@ class SandboxState:
                 continue
             if _is_int(qty) and qty > remaining[id(line)]:
                 errors.append(
-                    f"Cancelled quantity {qty} for line {line['lineNumber']} (sku {line.get('sku')})"
-                    f" exceeds the {remaining[id(line)]} remaining"
+                    f"Cancelled quantity {qty} for line {line['lineNumber']} "
+                    f"(sku {line.get('sku')}) exceeds the {remaining[id(line)]} remaining"
                 )
                 continue
             if _is_int(qty):
@@ -1135,9 +1135,7 @@ class SandboxState:
         if not filters.get("includeTestOrders"):
             sql += " AND test=0"
         if filters.get("returnedOnly"):
-            sql += (
-                " AND dsco_order_id IN (SELECT json_extract(doc, '$.dscoOrderId') FROM returns)"
-            )
+            sql += " AND dsco_order_id IN (SELECT json_extract(doc, '$.dscoOrderId') FROM returns)"
         sql += " ORDER BY updated_ms, dsco_order_id"
         with self.lock:
             return [r[0] for r in self.conn.execute(sql, args)]
@@ -1147,7 +1145,7 @@ class SandboxState:
             return []
         with self.lock:
             rows = self.conn.execute(
-                f"SELECT dsco_order_id, doc FROM orders WHERE dsco_order_id IN "  # noqa: S608
+                f"SELECT dsco_order_id, doc FROM orders WHERE dsco_order_id IN "
                 f"({','.join('?' * len(ids))})",
                 ids,
             ).fetchall()
@@ -1327,7 +1325,7 @@ class SandboxState:
             raise Invalid("dscoReturnId or partnerReturnNumber is required")
         if row is None:
             raise Invalid("Return not found", code="RETURN_NOT_FOUND")
-        return json.loads(row[0])  # type: ignore[no-any-return]
+        return json.loads(row[0])
 
     def complete_return(self, rec: Json) -> Json:
         if not isinstance(rec, dict):
@@ -1399,13 +1397,15 @@ class SandboxState:
                 continue
             if filters.get("status") and doc["status"] not in filters["status"]:
                 continue
-            if filters.get("returnsCreatedSince") is not None and created < filters[
-                "returnsCreatedSince"
-            ]:
+            if (
+                filters.get("returnsCreatedSince") is not None
+                and created < filters["returnsCreatedSince"]
+            ):
                 continue
-            if filters.get("returnsUpdatedSince") is not None and updated <= filters[
-                "returnsUpdatedSince"
-            ]:
+            if (
+                filters.get("returnsUpdatedSince") is not None
+                and updated <= filters["returnsUpdatedSince"]
+            ):
                 continue
             if filters.get("until") is not None and updated > filters["until"]:
                 continue
@@ -1459,13 +1459,21 @@ class SandboxState:
                 ),
             )
             if records is not None:
-                self._pending_logs(c, kind, request_id, detail, records, ms)
+                self._pending_logs(
+                    c, kind=kind, request_id=request_id, detail=detail, records=records, ms=ms
+                )
         self.work_ready.set()
         return request_id, ms
 
     @staticmethod
     def _pending_logs(
-        c: sqlite3.Connection, kind: str, request_id: str, detail: str, records: list[Any], ms: int
+        c: sqlite3.Connection,
+        *,
+        kind: str,
+        request_id: str,
+        detail: str,
+        records: list[Any],
+        ms: int,
     ) -> None:
         c.executemany(
             "INSERT INTO changelog(kind, request_id, created_ms, status, doc) VALUES(?,?,?,?,?)",
@@ -1506,7 +1514,9 @@ class SandboxState:
                 "UPDATE requests SET body=?, due_ms=? WHERE request_id=?",
                 (dumps(records), ms + int(self._async_delay_s() * 1000), request_id),
             )
-            self._pending_logs(c, row[0], request_id, row[1], records, ms)
+            self._pending_logs(
+                c, kind=row[0], request_id=request_id, detail=row[1], records=records, ms=ms
+            )
         self.work_ready.set()
         return True
 
@@ -1637,8 +1647,7 @@ class SandboxState:
             return []
         with self.lock:
             rows = self.conn.execute(
-                f"SELECT doc FROM changelog WHERE id IN ({','.join('?' * len(ids))}) "  # noqa: S608
-                "ORDER BY id",
+                f"SELECT doc FROM changelog WHERE id IN ({','.join('?' * len(ids))}) ORDER BY id",
                 ids,
             ).fetchall()
         return [json.loads(r[0]) for r in rows]
@@ -1749,7 +1758,7 @@ class SandboxState:
         row = self.conn.execute("SELECT doc FROM streams WHERE id=?", (stream_id,)).fetchone()
         if row is None:
             raise NotFound(f"Stream {stream_id} not found")
-        return json.loads(row[0])  # type: ignore[no-any-return]
+        return json.loads(row[0])
 
     def get_stream(self, stream_id: str, partition_id: int | None = None) -> Json:
         with self.lock:
@@ -1868,7 +1877,7 @@ class SandboxState:
         if object_type in ("inventory", "catalog"):
             column = "inventory" if object_type == "inventory" else "catalog"
             rows = self.conn.execute(
-                f"SELECT sku, {column} FROM items WHERE {column} IS NOT NULL ORDER BY sku"  # noqa: S608
+                f"SELECT sku, {column} FROM items WHERE {column} IS NOT NULL ORDER BY sku"
             ).fetchall()
             for sku, text in rows:
                 if skus and sku not in skus:

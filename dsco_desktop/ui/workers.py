@@ -104,7 +104,6 @@ class OutboxWorker(QThread):
         return bool(self.wait(timeout_ms))
 
     def run(self) -> None:
-        threading.current_thread().name = "outbox"
         try:
             self._loop()
         finally:

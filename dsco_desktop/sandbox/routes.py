@@ -40,6 +40,8 @@ from dsco_desktop.sandbox.state import (
 Handler = Callable[[Request], Awaitable[Response]]
 SMALL_BATCH_LIMIT = 5 * 1024 * 1024
 UPLOAD_PREFIX = "/sandbox-upload"
+# DSCO sends {"success": true}; the spec's SuccessFailResponse requires `status`. Send both.
+SUCCESS: Json = {"success": True, "status": "success"}
 
 
 @dataclass
@@ -497,7 +499,7 @@ class SandboxApi:
             self.state.record_sync("order", "singleShipment", rec, exc.messages, False)
             return json_response({"messages": exc.messages}, 400)
         self.state.record_sync("order", "singleShipment", rec, [], True)
-        return json_response({"success": True}, 201)
+        return json_response(SUCCESS, 201)
 
     # ------------------------------------------------------------------ items
 
@@ -525,7 +527,7 @@ class SandboxApi:
             self.state.record_sync("inventory", "singleItem", rec, exc.messages, False)
             raise
         self.state.record_sync("inventory", "singleItem", rec, results, True)
-        return json_response({"success": True}, 201)
+        return json_response(SUCCESS, 201)
 
     # ------------------------------------------------------------------ invoices
 
@@ -540,7 +542,7 @@ class SandboxApi:
             self.state.record_sync("invoice", "singleInvoice", rec, exc.messages, False)
             raise
         self.state.record_sync("invoice", "singleInvoice", rec, [], True)
-        return json_response({"success": True}, 201)
+        return json_response(SUCCESS, 201)
 
     async def get_invoice(self, request: Request) -> Response:
         key = self.param(request, "key", required=True) or ""

@@ -790,7 +790,15 @@ class SandboxState:
                     "shippedQuantity": 0,
                     "remainingQuantity": qty,
                     "dscoLifecycle": "created",
-                    "activity": [],
+                    "activity": [
+                        {
+                            "action": "add",
+                            "quantity": qty,
+                            "reason": "Order created",
+                            "uuid": uuid.uuid4().hex,
+                            "activityDate": iso(ms),
+                        }
+                    ],
                 }
             )
             for key in ("upc", "ean", "partnerSku"):

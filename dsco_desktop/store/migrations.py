@@ -251,6 +251,8 @@ _V1 = (
     )
     """,
     # Times in the outbox are epoch seconds (REAL): the sender compares them with its clock.
+    # context: what the sender read from DSCO just before the first call (e.g. a line's
+    # cancelled quantity), so after a crash it can tell whether that call was applied.
     """
     CREATE TABLE outbox (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -266,6 +268,7 @@ _V1 = (
         claimed_by TEXT,
         last_error TEXT,
         messages TEXT NOT NULL DEFAULT '[]',
+        context TEXT,
         result TEXT
     )
     """,

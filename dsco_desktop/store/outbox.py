@@ -61,6 +61,7 @@ class OutboxRow:
     messages: tuple[OutboxMessage, ...] = ()
     updated_at: float = 0.0
     window_started_at: float = 0.0
+    context: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -210,9 +211,12 @@ class OutboxRepository:
             if found is None:
                 return None
             tx.execute(
+                # The give-up window runs from the first attempt, not from the enqueue: a
+                # change queued while the app was closed overnight still gets its two hours.
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_by = ?,"
-                " updated_at = ? WHERE id = ?",
-                (claimed_by, now, found[0]),
+                " updated_at = ?, window_started_at = CASE WHEN attempts = 0 THEN ?"
+                " ELSE window_started_at END WHERE id = ?",
+                (claimed_by, now, now, found[0]),
             )
             row = tx.execute("SELECT * FROM outbox WHERE id = ?", (found[0],)).fetchone()
         return _row(row)
@@ -237,6 +241,15 @@ class OutboxRepository:
                 return None
             row = tx.execute("SELECT * FROM outbox WHERE id = ?", (row_id,)).fetchone()
         return _row(row)
+
+    def set_context(self, row_id: int, context: Mapping[str, Any], now: float) -> bool:
+        """Save what was read from DSCO before the call (committed before the call is made)."""
+        with self._db.transaction() as tx:
+            cursor = tx.execute(
+                "UPDATE outbox SET context = ?, updated_at = ? WHERE id = ? AND state = 'sending'",
+                (dumps(dict(context)), now, row_id),
+            )
+            return cursor.rowcount == 1
 
     def mark_sent(self, row_id: int, result: Mapping[str, Any] | None, now: float) -> bool:
         """The call succeeded (or DSCO already had it): keep its response."""
@@ -335,4 +348,5 @@ def _row(row: sqlite3.Row) -> OutboxRow:
         messages=messages,
         updated_at=row["updated_at"],
         window_started_at=row["window_started_at"],
+        context=loads(row["context"]),
     )

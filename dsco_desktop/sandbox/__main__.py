@@ -14,7 +14,7 @@ from dsco_desktop.sandbox.server import SandboxConfig, SandboxServer
 
 
 def parse_args(argv: list[str] | None = None) -> SandboxConfig:
-    defaults = SandboxConfig(data_dir=Path("."))
+    defaults = SandboxConfig(data_dir=Path())
     p = argparse.ArgumentParser(
         prog="python -m dsco_desktop.sandbox",
         description="A local imitation of the DSCO v3 API for trying DSCO Desktop and testing.",

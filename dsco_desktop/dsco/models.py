@@ -668,14 +668,17 @@ class ChangeLogEntry(DscoModel):
     def record_key(self) -> str | None:
         """The identifier of the object this entry is about (sku, order, invoice, return)."""
         payload = self.payload if isinstance(self.payload, dict) else {}
+        if payload.get("type") and payload.get("id") not in (None, ""):
+            return str(payload["id"])  # an OrderId (acknowledge, cancel): {id, type, ...}
         for key in (
             "sku",
-            "dscoOrderId",
-            "poNumber",
-            "supplierOrderNumber",
             "invoiceId",
             "returnNumber",
             "dscoReturnId",
+            "partnerReturnNumber",
+            "poNumber",
+            "dscoOrderId",
+            "supplierOrderNumber",
             "id",
         ):
             value = payload.get(key)

@@ -213,6 +213,8 @@ class ActivityTab(QWidget):
 
     def refresh_now(self) -> None:
         """Query the log with the current filter on a job thread, then reset the model."""
+        if self._jobs.closed:
+            return  # the app is shutting down; a late notification is not worth a query
         if self._loading:
             # One query at a time; the latest filter is applied when this one returns.
             self._pending = True

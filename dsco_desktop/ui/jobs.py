@@ -147,6 +147,11 @@ class JobRunner(QObject):
         self._closed = False
 
     @property
+    def closed(self) -> bool:
+        """True after `shutdown()`: new jobs are refused."""
+        return self._closed
+
+    @property
     def active_count(self) -> int:
         return len(self._jobs)
 

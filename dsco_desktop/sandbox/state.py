@@ -244,6 +244,7 @@ class SandboxState:
         self._scroll_ttl_s = scroll_ttl_s
         self.base_url = ""
         self.work_ready = threading.Event()
+        self._process_lock = threading.Lock()  # one applier at a time, or a request runs twice
         self.conn = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
@@ -564,6 +565,9 @@ class SandboxState:
         )
         if emit and changed:
             self.emit("catalog", sku, doc, [reason])
+        if emit and inventory_text is None:
+            # DSCO creates the item's inventory object along with the catalog item.
+            self.emit("inventory", sku, inventory, ["inventory_object_created"])
         return []
 
     @staticmethod
@@ -666,9 +670,13 @@ class SandboxState:
         inventory["dscoLastUpdateDate"] = iso(ms)
         self.conn.execute("UPDATE items SET inventory=? WHERE sku=?", (dumps(inventory), sku))
         if emit:
-            created = "dscoLastQuantityUpdateDate" not in json.loads(before)
-            reason = "inventory_object_created" if created else "inventory_attribute_changed"
-            self.emit("inventory", sku, inventory, [reason], quantity_changed=total != old_total)
+            self.emit(
+                "inventory",
+                sku,
+                inventory,
+                ["inventory_attribute_changed"],
+                quantity_changed=total != old_total,
+            )
         return results
 
     # ----------------------------------------------------------------- orders
@@ -1540,6 +1548,10 @@ class SandboxState:
 
     def process_due(self) -> int:
         """Apply every due async request, record by record; returns how many were applied."""
+        with self._process_lock:
+            return self._process_due()
+
+    def _process_due(self) -> int:
         with self.lock:
             rows = self.conn.execute(
                 "SELECT request_id, kind, operation, params, body FROM requests "

@@ -410,6 +410,11 @@ def test_order_stream_read_checkpoint_and_range(client: DscoClient, skus: list[s
     )
     assert [e.id for e in ranged.events] == [e.id for e in page.events[:-1]]
     assert len(client.get_stream_events(stream.id or "", 0, start, max_events=1).events) == 1
+    now = datetime.now(UTC)
+    by_time = client.get_stream_events_in_range(
+        stream.id or "", 0, now - timedelta(minutes=1), now + timedelta(minutes=1)
+    )
+    assert [e.id for e in by_time.events] == [e.id for e in page.events]
 
 
 def test_stream_update_operations_and_delete(client: DscoClient, skus: list[str]) -> None:

@@ -665,9 +665,21 @@ class ChangeLogEntry(DscoModel):
     results: Messages = Field(default_factory=list)
 
     @property
+    def record(self) -> dict[str, Any]:
+        """The submitted object itself.
+
+        Catalog change logs wrap it as `{"message": ItemCatalog}` (spec); the others do not.
+        """
+        payload = self.payload if isinstance(self.payload, dict) else {}
+        inner = payload.get("message")
+        if isinstance(inner, dict) and len(payload) == 1:
+            return inner
+        return payload
+
+    @property
     def record_key(self) -> str | None:
         """The identifier of the object this entry is about (sku, order, invoice, return)."""
-        payload = self.payload if isinstance(self.payload, dict) else {}
+        payload = self.record
         if payload.get("type") and payload.get("id") not in (None, ""):
             return str(payload["id"])  # an OrderId (acknowledge, cancel): {id, type, ...}
         for key in (

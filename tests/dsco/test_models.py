@@ -176,10 +176,12 @@ def test_change_log_entries_name_their_record() -> None:
             "logs": [
                 {"payload": {"id": 1022178919, "type": "DSCO_ORDER_ID"}, "status": "success"},
                 {"payload": {"poNumber": "PO1", "shipments": []}, "status": "failure"},
+                {"payload": {"message": {"sku": "TEE-1", "title": "Tee"}}, "status": "success"},
             ]
         }
     )
-    assert [e.record_key for e in page.logs] == ["1022178919", "PO1"]
+    assert [e.record_key for e in page.logs] == ["1022178919", "PO1", "TEE-1"]
+    assert page.logs[2].record == {"sku": "TEE-1", "title": "Tee"}
     assert page.status is None
 
 

@@ -1501,7 +1501,8 @@ class SandboxState:
                     "pending",
                     dumps(
                         {
-                            "payload": rec,
+                            # The spec wraps catalog log payloads as {"message": ItemCatalog}.
+                            "payload": {"message": rec} if kind == "catalog" else rec,
                             "dateProcessed": iso(ms),
                             "status": "pending",
                             "requestMethod": "api",

@@ -76,7 +76,7 @@ def test_order_page_filters(api: Api) -> None:
     [
         {"ordersPerPage": 5},
         {"ordersPerPage": 1001},
-        {"until": datetime.now(UTC).isoformat()},
+        {"until": "2100-01-01T00:00:00+00:00"},
         {"status": "bogus"},
         {"ordersUpdatedSince": "yesterday"},
     ],
@@ -150,7 +150,7 @@ def test_acknowledge_is_async_and_logged_per_record(sandbox_factory: Any) -> Non
     assert {e["status"] for e in early["logs"]} == {"pending"}
     assert api.order(order["dscoOrderId"])["dscoLifecycle"] == "created"
     log = api.wait_log("order", body["requestId"])
-    spec.validate(log, spec.response_schema("/order/log", "get", 200))
+    spec.check_log(log, "/order/log")
     assert [e["status"] for e in log["logs"]] == ["success", "failure"]
     assert log["logs"][1]["results"][0]["severity"] == "error"
     acked = api.order(order["dscoOrderId"])

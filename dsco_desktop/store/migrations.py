@@ -294,8 +294,73 @@ _V1 = (
     """,
 )
 
+# The order inbox (issue 4): per-order sums of the lines and a search text, kept at upsert time
+# so the inbox lists, filters and counts 200,000 orders without opening their lines; the app's
+# own "seen" mark and pending acknowledgement; each order's stream event history; and, per
+# cancel, the line's cancelled quantity before it (to recognise DSCO's confirmation).
+_ORDER_INBOX = (
+    "ALTER TABLE orders ADD COLUMN order_date TEXT",
+    "ALTER TABLE orders ADD COLUMN customer_name TEXT",
+    "ALTER TABLE orders ADD COLUMN order_total REAL",
+    "ALTER TABLE orders ADD COLUMN currency_code TEXT",
+    "ALTER TABLE orders ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE orders ADD COLUMN cancel_requested_code TEXT",
+    "ALTER TABLE orders ADD COLUMN line_count INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE orders ADD COLUMN qty_ordered INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE orders ADD COLUMN qty_shipped INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE orders ADD COLUMN qty_cancelled INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE orders ADD COLUMN qty_remaining INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE orders ADD COLUMN search_text TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE orders ADD COLUMN seen_at TEXT",
+    "ALTER TABLE orders ADD COLUMN ack_outbox_id INTEGER",
+    # Orders stored before this version: derive the sums from their lines, count them as seen.
+    """
+    UPDATE orders SET
+        order_date = COALESCE(json_extract(raw, '$.consumerOrderDate'), retailer_create_date,
+                              dsco_create_date),
+        customer_name = json_extract(ship_to, '$.name'),
+        order_total = json_extract(raw, '$.orderTotalAmount'),
+        currency_code = json_extract(raw, '$.currencyCode'),
+        line_count = (SELECT COUNT(*) FROM order_lines l
+                      WHERE l.dsco_order_id = orders.dsco_order_id),
+        qty_ordered = (SELECT COALESCE(SUM(quantity), 0) FROM order_lines l
+                       WHERE l.dsco_order_id = orders.dsco_order_id),
+        qty_shipped = (SELECT COALESCE(SUM(shipped_quantity), 0) FROM order_lines l
+                       WHERE l.dsco_order_id = orders.dsco_order_id),
+        qty_cancelled = (SELECT COALESCE(SUM(cancelled_quantity), 0) FROM order_lines l
+                         WHERE l.dsco_order_id = orders.dsco_order_id),
+        qty_remaining = (SELECT COALESCE(SUM(MAX(0, quantity - COALESCE(shipped_quantity, 0)
+                                                 - COALESCE(cancelled_quantity, 0))), 0)
+                         FROM order_lines l WHERE l.dsco_order_id = orders.dsco_order_id),
+        search_text = lower(COALESCE(po_number, '') || ' ' || dsco_order_id || ' '
+                            || COALESCE(consumer_order_number, '') || ' '
+                            || COALESCE(json_extract(ship_to, '$.name'), '') || ' '
+                            || COALESCE((SELECT group_concat(sku, ' ') FROM order_lines l
+                                         WHERE l.dsco_order_id = orders.dsco_order_id), '')),
+        seen_at = received_at
+    """,
+    "CREATE INDEX orders_order_date ON orders(order_date)",
+    "CREATE INDEX orders_ack_by ON orders(acknowledge_by_date)",
+    "CREATE INDEX orders_unseen ON orders(seen_at) WHERE seen_at IS NULL",
+    """
+    CREATE TABLE order_events (
+        dsco_order_id TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        at TEXT,
+        reasons TEXT NOT NULL DEFAULT '[]',
+        source TEXT,
+        lifecycle TEXT,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (dsco_order_id, event_id)
+    )
+    """,
+    "ALTER TABLE cancels ADD COLUMN baseline_cancelled INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX cancels_state ON cancels(state)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "catalog, inventory, orders, documents, streams, outbox, activity", _V1),
+    Migration(2, "order inbox: sums, search, seen, event history, cancel baselines", _ORDER_INBOX),
 )
 
 

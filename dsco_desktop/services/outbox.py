@@ -288,7 +288,7 @@ class OutboxSender:
         self.base_delay_s = base_delay_s
         self.max_delay_s = max_delay_s
         self._kinds = dict(KINDS if kinds is None else kinds)
-        # Rows in SENDING claimed by any other token were left by a sender that died.
+        # Written on the rows this sender claims: tells in the database who was sending what.
         self._token = uuid.uuid4().hex
 
     def backoff_delay(self, attempts: int, retry_after: float | None = None) -> float:
@@ -305,7 +305,7 @@ class OutboxSender:
 
     def next_due_at(self) -> float | None:
         """When `send_due` next has work (epoch seconds), or None when the outbox is idle."""
-        if self._repo.in_doubt(self._token):
+        if self._repo.in_doubt():
             return self._clock()
         return self._repo.next_due_at()
 
@@ -317,10 +317,10 @@ class OutboxSender:
             ("sent", "retried", "failed", "rejected", "in_doubt_resolved", "already_applied"), 0
         )
         handled = 0
-        for doubtful in self._repo.in_doubt(self._token):
+        for doubtful in self._repo.in_doubt():
             if handled >= limit or should_stop():
                 break
-            row = self._repo.reclaim(doubtful.id, self._token, self._clock())
+            row = self._repo.reclaim(doubtful, self._token, self._clock())
             if row is None:
                 continue
             log.info("outbox row %s (%s) was in doubt after a restart", row.id, row.kind)

@@ -221,26 +221,31 @@ class OutboxRepository:
             row = tx.execute("SELECT * FROM outbox WHERE id = ?", (found[0],)).fetchone()
         return _row(row)
 
-    def in_doubt(self, claimed_by: str) -> builtins.list[OutboxRow]:
-        """SENDING rows claimed by someone else: a sender that died mid-call."""
+    def in_doubt(self, exclude_claimed_by: str | None = None) -> builtins.list[OutboxRow]:
+        """SENDING rows: claimed by a sender that died mid-call (or whose bookkeeping failed).
+
+        Only meaningful between sends: a sender settles every row it claims before it returns,
+        so any SENDING row it sees at the start of a round is one nobody is working on.
+        """
         rows = self._db.connection().execute(
             "SELECT * FROM outbox WHERE state = 'sending' AND claimed_by IS NOT ? ORDER BY id",
-            (claimed_by,),
+            (exclude_claimed_by,),
         )
         return [_row(r) for r in rows]
 
-    def reclaim(self, row_id: int, claimed_by: str, now: float) -> OutboxRow | None:
-        """Take over an in-doubt row (attempts+1); None if another sender got it first."""
+    def reclaim(self, row: OutboxRow, claimed_by: str, now: float) -> OutboxRow | None:
+        """Take over an in-doubt row (attempts+1); None if someone else took it meanwhile."""
         with self._db.transaction() as tx:
+            # attempts acts as a version: of two senders reclaiming the same row, one wins.
             cursor = tx.execute(
                 "UPDATE outbox SET attempts = attempts + 1, claimed_by = ?, updated_at = ? "
-                "WHERE id = ? AND state = 'sending' AND claimed_by IS NOT ?",
-                (claimed_by, now, row_id, claimed_by),
+                "WHERE id = ? AND state = 'sending' AND attempts = ?",
+                (claimed_by, now, row.id, row.attempts),
             )
             if cursor.rowcount != 1:
                 return None
-            row = tx.execute("SELECT * FROM outbox WHERE id = ?", (row_id,)).fetchone()
-        return _row(row)
+            found = tx.execute("SELECT * FROM outbox WHERE id = ?", (row.id,)).fetchone()
+        return _row(found)
 
     def set_context(self, row_id: int, context: Mapping[str, Any], now: float) -> bool:
         """Save what was read from DSCO before the call (committed before the call is made)."""

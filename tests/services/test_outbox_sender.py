@@ -470,3 +470,18 @@ def test_in_doubt_idempotent_kinds_are_simply_resent(
     report = _sender(db, dsco, clock).send_due()
     assert (report.in_doubt_resolved, report.sent) == (1, 1)
     assert dsco.calls == ["acknowledge_orders"]
+
+
+def test_a_row_left_sending_by_this_process_is_recovered_too(
+    db: Database, dsco: FakeDsco, clock: Clock
+) -> None:
+    repo = OutboxRepository(db, clock=clock)
+    dsco.add_order("1001")
+    _ship(repo, "1001", "9400A")
+    sender = _sender(db, dsco, clock)
+    # Its own earlier round claimed the row, then failed to record the outcome (disk full).
+    assert repo.claim_next(sender._token, clock.now) is not None
+    assert sender.next_due_at() == clock.now
+    report = sender.send_due()
+    assert (report.in_doubt_resolved, report.sent) == (1, 1)
+    assert dsco.orders["1001"]["packages"] == [{"trackingNumber": "9400A"}]

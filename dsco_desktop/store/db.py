@@ -44,7 +44,7 @@ def translate_error(exc: sqlite3.Error, path: Path) -> StoreError:
             f"The database {path} is busy: another program is using it. "
             "Close other copies of DSCO Desktop (or tools that have the file open) and try again."
         )
-    elif "disk is full" in text or "disk full" in text or isinstance(exc, sqlite3.DataError):
+    elif "disk is full" in text or "disk full" in text:
         message = (
             f"The disk holding {path} is full, so the change was not saved. "
             "Free some space and try again."

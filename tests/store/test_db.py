@@ -208,3 +208,20 @@ def test_a_locked_database_gives_a_plain_message(tmp_path: Path) -> None:
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+def test_a_full_disk_gives_a_plain_message_and_keeps_earlier_data(tmp_path: Path) -> None:
+    db = Database(tmp_path / "dsco.sqlite3")
+    with db.transaction() as tx:
+        tx.execute("INSERT INTO settings (key, value) VALUES ('kept', '1')")
+    conn = db.connection()
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # the file cannot grow: as if the disk is full
+    with pytest.raises(StoreError) as caught, db.transaction() as tx:
+        tx.executemany(
+            "INSERT INTO settings (key, value) VALUES (?, ?)",
+            [(f"k{n}", "x" * 1000) for n in range(1000)],
+        )
+    assert "full" in str(caught.value)
+    assert "was not saved" in str(caught.value)
+    assert [r[0] for r in conn.execute("SELECT key FROM settings")] == ["kept"]

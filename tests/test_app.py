@@ -162,14 +162,22 @@ def test_settings_round_trip_through_the_store(tmp_path: Path) -> None:
     db.close_all()
 
 
-def test_main_with_sandbox_shows_the_window_and_exits_cleanly(
-    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv(app_module.QUIT_AFTER_SHOW_ENV, "1")
-    hook_before = sys.excepthook
-    assert main(["--sandbox"]) == 0
-    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+def test_main_with_sandbox_shows_the_window_and_exits_cleanly(tmp_path: Path) -> None:
+    # A real process: QApplication.exec() + quit() leave Qt's "quit now" flag set for the rest
+    # of a process, so running main() inside the test process would break later tests.
+    env = {**os.environ, app_module.QUIT_AFTER_SHOW_ENV: "1", "QT_QPA_PLATFORM": "offscreen"}
+    data = tmp_path / "main-data"
+    done = subprocess.run(
+        [sys.executable, "-m", "dsco_desktop", "--sandbox", "--data-dir", str(data)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = json.loads(done.stdout.strip().splitlines()[-1])
     assert line["event"] == "first_window" and line["in_process_s"] > 0
-    log_file = resolve_paths().log_file
+    log_file = resolve_paths(str(data)).log_file
     assert "DSCO Desktop stopped" in log_file.read_text(encoding="utf-8")
-    assert sys.excepthook is hook_before  # the crash hook is removed on the way out

@@ -358,9 +358,66 @@ _ORDER_INBOX = (
     "CREATE INDEX cancels_state ON cancels(state)",
 )
 
+# Shipments made in the app (form or spreadsheet): one row per submission to DSCO (one
+# singleShipment call, one outbox row), its packages, and the line quantities of each package.
+# state: pending (queued) -> sent (DSCO said yes) -> confirmed (the re-read order shows the
+# packages) | accepted_not_applied (DSCO said yes, the order does not show them) | rejected
+# (DSCO's messages in dsco_message/messages) | failed (gave up sending).
+_SHIPMENTS = (
+    """
+    CREATE TABLE shipments (
+        id INTEGER PRIMARY KEY,
+        dsco_order_id TEXT,
+        po_number TEXT,
+        state TEXT NOT NULL DEFAULT 'pending',
+        source TEXT NOT NULL DEFAULT 'form',
+        outbox_id INTEGER,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        payload TEXT NOT NULL DEFAULT '{}',
+        dsco_message TEXT,
+        messages TEXT NOT NULL DEFAULT '[]',
+        confirm_attempts INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        sent_at TEXT,
+        confirmed_at TEXT
+    )
+    """,
+    "CREATE INDEX shipments_order ON shipments(dsco_order_id)",
+    "CREATE INDEX shipments_state ON shipments(state)",
+    "CREATE INDEX shipments_outbox ON shipments(outbox_id)",
+    """
+    CREATE TABLE shipment_packages (
+        shipment_id INTEGER NOT NULL REFERENCES shipments(id) ON DELETE CASCADE,
+        package_index INTEGER NOT NULL,
+        tracking_number TEXT NOT NULL,
+        ship_carrier TEXT,
+        shipping_service_level_code TEXT,
+        ship_date TEXT,
+        weight REAL,
+        weight_unit TEXT,
+        warehouse_code TEXT,
+        PRIMARY KEY (shipment_id, package_index)
+    )
+    """,
+    "CREATE INDEX shipment_packages_tracking ON shipment_packages(tracking_number)",
+    """
+    CREATE TABLE shipment_lines (
+        shipment_id INTEGER NOT NULL REFERENCES shipments(id) ON DELETE CASCADE,
+        package_index INTEGER NOT NULL,
+        line_key TEXT NOT NULL,
+        line_number INTEGER,
+        sku TEXT,
+        quantity INTEGER NOT NULL,
+        PRIMARY KEY (shipment_id, package_index, line_key)
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "catalog, inventory, orders, documents, streams, outbox, activity", _V1),
     Migration(2, "order inbox: sums, search, seen, event history, cancel baselines", _ORDER_INBOX),
+    Migration(3, "shipments made in the app, their packages and line quantities", _SHIPMENTS),
 )
 
 

@@ -414,10 +414,70 @@ _SHIPMENTS = (
     """,
 )
 
+# Catalog imports: one row per import (file, sheet, mapping, counts, state), one per sheet row
+# (the original cells, the validated fields, every problem, the diff against the store, and
+# what DSCO said), and saved column-mapping profiles (shared by every spreadsheet import,
+# told apart by `kind`). Rows survive a restart so results can be followed up later.
+_CATALOG_IMPORTS = (
+    """
+    CREATE TABLE catalog_imports (
+        id INTEGER PRIMARY KEY,
+        file_name TEXT NOT NULL,
+        file_path TEXT NOT NULL,
+        sheet TEXT,
+        header_row INTEGER NOT NULL DEFAULT 0,
+        headers TEXT NOT NULL DEFAULT '[]',
+        mapping TEXT NOT NULL DEFAULT '[]',
+        mode TEXT NOT NULL DEFAULT 'both',
+        state TEXT NOT NULL DEFAULT 'validated',
+        message TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE catalog_import_rows (
+        import_id INTEGER NOT NULL REFERENCES catalog_imports(id) ON DELETE CASCADE,
+        row_number INTEGER NOT NULL,
+        sku TEXT,
+        upc TEXT,
+        cells TEXT NOT NULL DEFAULT '[]',
+        item TEXT NOT NULL DEFAULT '{}',
+        issues TEXT NOT NULL DEFAULT '[]',
+        errors INTEGER NOT NULL DEFAULT 0,
+        warnings INTEGER NOT NULL DEFAULT 0,
+        diff TEXT NOT NULL DEFAULT 'invalid',
+        changed_fields TEXT NOT NULL DEFAULT '[]',
+        push_state TEXT NOT NULL DEFAULT 'not_sent',
+        outbox_id INTEGER,
+        request_id TEXT,
+        dsco_message TEXT,
+        PRIMARY KEY (import_id, row_number)
+    )
+    """,
+    "CREATE INDEX catalog_import_rows_sku ON catalog_import_rows(import_id, sku)",
+    "CREATE INDEX catalog_import_rows_upc ON catalog_import_rows(import_id, upc)",
+    "CREATE INDEX catalog_import_rows_push ON catalog_import_rows(import_id, push_state)",
+    "CREATE INDEX catalog_import_rows_outbox ON catalog_import_rows(outbox_id)",
+    """
+    CREATE TABLE mapping_profiles (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        layout_key TEXT NOT NULL,
+        choices TEXT NOT NULL DEFAULT '{}',
+        updated_at TEXT NOT NULL,
+        UNIQUE (kind, name)
+    )
+    """,
+    "CREATE INDEX mapping_profiles_layout ON mapping_profiles(kind, layout_key)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "catalog, inventory, orders, documents, streams, outbox, activity", _V1),
     Migration(2, "order inbox: sums, search, seen, event history, cancel baselines", _ORDER_INBOX),
     Migration(3, "shipments made in the app, their packages and line quantities", _SHIPMENTS),
+    Migration(4, "catalog imports, their rows and results, mapping profiles", _CATALOG_IMPORTS),
 )
 
 

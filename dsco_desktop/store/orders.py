@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dsco_desktop.domain.orders import line_quantities, order_totals
 from dsco_desktop.store._util import (
     as_dict,
     dumps,
@@ -125,6 +126,19 @@ _ORDER_COLUMNS = (
     "shipping_service_level_code",
     "ship_to",
     "raw",
+    # Derived at upsert time (schema 2) so the inbox never opens lines to list or filter.
+    "order_date",
+    "customer_name",
+    "order_total",
+    "currency_code",
+    "cancel_requested",
+    "cancel_requested_code",
+    "line_count",
+    "qty_ordered",
+    "qty_shipped",
+    "qty_cancelled",
+    "qty_remaining",
+    "search_text",
 )
 
 _INSERT = (
@@ -178,6 +192,48 @@ def _order_values(order: Mapping[str, Any]) -> tuple[Any, ...]:
         text_or_none(order.get("shippingServiceLevelCode")),
         dumps(shipping if isinstance(shipping, Mapping) else {}),
         dumps(dict(order)),
+        *_derived_values(order),
+    )
+
+
+def _derived_values(order: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The inbox's per-order columns: date, customer, total, cancel request, sums, search text."""
+    shipping = order.get("shipping")
+    customer = text_or_none(shipping.get("name")) if isinstance(shipping, Mapping) else None
+    lines = [ln for ln in order.get("lineItems") or [] if isinstance(ln, Mapping)]
+    totals = order_totals(line_quantities(ln) for ln in lines)
+    requested_code = text_or_none(order.get("cancelRequestedCode"))
+    requested = bool(order.get("cancelRequested"))
+    for line in lines:
+        if line.get("cancelRequested"):
+            requested = True
+            requested_code = requested_code or text_or_none(line.get("cancelRequestedCode"))
+    words = [
+        order.get("poNumber"),
+        order.get("dscoOrderId"),
+        order.get("consumerOrderNumber"),
+        order.get("supplierOrderNumber"),
+        customer,
+        *(ln.get("sku") for ln in lines),
+        *(ln.get("partnerSku") for ln in lines),
+    ]
+    return (
+        normalize_timestamp(
+            order.get("consumerOrderDate")
+            or order.get("retailerCreateDate")
+            or order.get("dscoCreateDate")
+        ),
+        customer,
+        float_or_none(order.get("orderTotalAmount")),
+        text_or_none(order.get("currencyCode")),
+        1 if requested else 0,
+        requested_code,
+        len(lines),
+        totals.ordered,
+        totals.shipped,
+        totals.cancelled,
+        totals.remaining,
+        " ".join(str(w) for w in words if w not in (None, "")).lower(),
     )
 
 
@@ -314,6 +370,15 @@ class OrderRepository:
         conn.executemany("DELETE FROM packages WHERE dsco_order_id = ?", replaced)
         conn.executemany(_INSERT_LINE, lines)
         conn.executemany(_INSERT_PACKAGE, packages)
+        if result.updated:
+            _settle_local_actions(conn, result.updated, now)
+        if result.inserted:
+            # Orders already finished when they first arrive (a resync of old history) have
+            # nothing for the shop to do: they are not highlighted as new.
+            conn.executemany(
+                "UPDATE orders SET seen_at = ? WHERE dsco_order_id = ? AND qty_remaining = 0",
+                [(now, order_id) for order_id in result.inserted],
+            )
         return result
 
     def get(self, dsco_order_id: str) -> OrderRecord | None:
@@ -345,6 +410,233 @@ class OrderRepository:
     def count(self) -> int:
         """How many orders are stored."""
         return int(self._db.connection().execute("SELECT COUNT(*) FROM orders").fetchone()[0])
+
+    # -- the inbox ------------------------------------------------------------------------------
+
+    def list_ids(
+        self,
+        *,
+        status: str | None = None,
+        text: str | None = None,
+        cancel_requested: bool = False,
+        unseen: bool = False,
+        sort: str = "order_date",
+        descending: bool = True,
+        now: str | None = None,
+    ) -> builtins.list[str]:
+        """The ids of the orders matching the inbox's filters, in display order.
+
+        `status` is an `OrderStatus` value (evaluated at `now`, since "late" depends on it);
+        `text` matches PO, DSCO order id, consumer order number, customer name and SKUs.
+        """
+        where, params = _inbox_filter(status, text, cancel_requested, unseen, now or now_iso())
+        column = SORT_COLUMNS.get(sort, "order_date")
+        direction = "DESC" if descending else "ASC"
+        if column == "status":
+            order_by = f"({STATUS_SQL.replace(':now', '?')}) {direction}"
+            params = [*params, now or now_iso(), now or now_iso()]
+        else:
+            # NULLs last either way: an order without a ship-by date is not the most urgent.
+            order_by = f"{column} IS NULL, {column} {direction}"
+        sql = (
+            f"SELECT dsco_order_id FROM orders {where} "
+            f"ORDER BY {order_by}, dsco_order_id {direction}"
+        )
+        return [row[0] for row in self._db.connection().execute(sql, params)]
+
+    def summaries(self, ids: Sequence[str], *, now: str | None = None) -> dict[str, OrderSummary]:
+        """The inbox rows of `ids` (missing ids are left out), with status at `now`."""
+        conn = self._db.connection()
+        moment = now or now_iso()
+        found: dict[str, OrderSummary] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = builtins.list(ids[start : start + _CHUNK])
+            marks = ", ".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT {_SUMMARY_SELECT} FROM orders o "
+                "LEFT JOIN outbox ack ON ack.id = o.ack_outbox_id "
+                f"WHERE o.dsco_order_id IN ({marks})",
+                [moment, *chunk],
+            )
+            for row in rows:
+                found[row["dsco_order_id"]] = _summary(row)
+        return found
+
+    def status_counts(self, *, now: str | None = None) -> InboxCounts:
+        """How many orders per status, how many unseen and with a cancel request."""
+        conn = self._db.connection()
+        by_status = {
+            str(status): int(n)
+            for status, n in conn.execute(
+                f"SELECT {STATUS_SQL} AS s, COUNT(*) FROM orders GROUP BY s",
+                {"now": now or now_iso()},
+            )
+        }
+        unseen, requested = conn.execute(
+            "SELECT (SELECT COUNT(*) FROM orders WHERE seen_at IS NULL), "
+            "(SELECT COUNT(*) FROM orders WHERE cancel_requested = 1 AND qty_remaining > 0)"
+        ).fetchone()
+        return InboxCounts(
+            total=sum(by_status.values()),
+            by_status=by_status,
+            unseen=int(unseen),
+            cancel_requested=int(requested),
+        )
+
+    def unseen_count(self) -> int:
+        """Orders that arrived and were not opened yet (the tab's "new" count)."""
+        row = self._db.connection().execute("SELECT COUNT(*) FROM orders WHERE seen_at IS NULL")
+        return int(row.fetchone()[0])
+
+    def mark_seen(self, ids: Iterable[str]) -> int:
+        """The user opened these orders: they stop being highlighted."""
+        now = now_iso()
+        wanted = [(now, order_id) for order_id in ids]
+        with self._db.transaction() as tx:
+            before = tx.total_changes
+            tx.executemany(
+                "UPDATE orders SET seen_at = ? WHERE dsco_order_id = ? AND seen_at IS NULL", wanted
+            )
+            return tx.total_changes - before
+
+    def mark_all_seen(self) -> int:
+        """Every order counts as opened."""
+        with self._db.transaction() as tx:
+            cursor = tx.execute("UPDATE orders SET seen_at = ? WHERE seen_at IS NULL", (now_iso(),))
+            return cursor.rowcount
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of `ids` are stored."""
+        wanted = builtins.list(dict.fromkeys(ids))
+        found: set[str] = set()
+        conn = self._db.connection()
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            found.update(
+                row[0]
+                for row in conn.execute(
+                    f"SELECT dsco_order_id FROM orders WHERE dsco_order_id IN ({marks})", chunk
+                )
+            )
+        return found
+
+    def all_ids(self) -> set[str]:
+        """Every stored dscoOrderId."""
+        return {row[0] for row in self._db.connection().execute("SELECT dsco_order_id FROM orders")}
+
+    # -- event history ----------------------------------------------------------------------
+
+    def record_events(
+        self, events: Iterable[OrderEventRecord], *, conn: sqlite3.Connection | None = None
+    ) -> None:
+        """Remember which stream events touched which order (a replayed event is kept once)."""
+        received = now_iso()
+        rows = [
+            (
+                e.dsco_order_id,
+                e.event_id,
+                e.at,
+                dumps(builtins.list(e.reasons)),
+                e.source,
+                e.lifecycle,
+                received,
+            )
+            for e in events
+        ]
+        if not rows:
+            return
+        sql = (
+            "INSERT OR IGNORE INTO order_events (dsco_order_id, event_id, at, reasons, source, "
+            "lifecycle, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        if conn is not None:
+            conn.executemany(sql, rows)
+        else:
+            with self._db.transaction() as tx:
+                tx.executemany(sql, rows)
+
+    def events(self, dsco_order_id: str) -> builtins.list[OrderEventRecord]:
+        """The order's event history, oldest first."""
+        rows = self._db.connection().execute(
+            "SELECT * FROM order_events WHERE dsco_order_id = ? ORDER BY at, event_id",
+            (dsco_order_id,),
+        )
+        return [
+            OrderEventRecord(
+                dsco_order_id=row["dsco_order_id"],
+                event_id=row["event_id"],
+                at=row["at"],
+                reasons=tuple(loads(row["reasons"], [])),
+                source=row["source"],
+                lifecycle=row["lifecycle"],
+            )
+            for row in rows
+        ]
+
+    # -- local actions (acknowledge, cancel) ------------------------------------------------
+
+    def set_ack_outbox(
+        self, ids: Iterable[str], outbox_id: int, *, conn: sqlite3.Connection
+    ) -> None:
+        """These orders' acknowledgement is queued as outbox row `outbox_id`."""
+        conn.executemany(
+            "UPDATE orders SET ack_outbox_id = ? WHERE dsco_order_id = ?",
+            [(outbox_id, order_id) for order_id in ids],
+        )
+
+    def add_cancels(
+        self,
+        dsco_order_id: str,
+        cancels: Iterable[tuple[int | None, str | None, int, str, str, int]],
+        outbox_id: int,
+        *,
+        conn: sqlite3.Connection,
+    ) -> None:
+        """Record queued cancellations: (line number, sku, quantity, code, reason, baseline)."""
+        now = now_iso()
+        conn.executemany(
+            "INSERT INTO cancels (dsco_order_id, line_number, sku, quantity, cancel_code, reason,"
+            " state, outbox_id, created_at, updated_at, baseline_cancelled)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+            [
+                (dsco_order_id, line, sku, qty, code, reason, outbox_id, now, now, baseline)
+                for line, sku, qty, code, reason, baseline in cancels
+            ],
+        )
+
+    def cancels(self, dsco_order_id: str) -> builtins.list[CancelRecord]:
+        """The order's cancellations made in this app, newest first, with the outbox's view."""
+        rows = self._db.connection().execute(
+            "SELECT c.*, o.state AS outbox_state, o.last_error AS outbox_error "
+            "FROM cancels c LEFT JOIN outbox o ON o.id = c.outbox_id "
+            "WHERE c.dsco_order_id = ? ORDER BY c.id DESC",
+            (dsco_order_id,),
+        )
+        return [
+            CancelRecord(
+                line_number=row["line_number"],
+                sku=row["sku"],
+                quantity=row["quantity"],
+                cancel_code=row["cancel_code"],
+                reason=row["reason"],
+                state=_action_state(row["state"] == "confirmed", row["outbox_state"]),
+                error=row["outbox_error"],
+                created_at=row["created_at"],
+            )
+            for row in rows
+        ]
+
+    def allocated_by_sku(self) -> dict[str, int]:
+        """Units still to ship on open orders, per SKU (inventory's "allocated" quantity)."""
+        rows = self._db.connection().execute(
+            "SELECT l.sku, SUM(MAX(0, l.quantity - COALESCE(l.shipped_quantity, 0)"
+            " - COALESCE(l.cancelled_quantity, 0))) FROM order_lines l"
+            " JOIN orders o ON o.dsco_order_id = l.dsco_order_id"
+            " WHERE o.qty_remaining > 0 AND COALESCE(o.lifecycle, '') != 'completed'"
+            " AND l.sku IS NOT NULL GROUP BY l.sku"
+        )
+        return {str(sku): int(units) for sku, units in rows if units}
 
     def _load(
         self,
@@ -440,3 +732,211 @@ def _order(
         lines=lines,
         packages=packages,
     )
+
+
+# -- the inbox ----------------------------------------------------------------------------------
+
+# The same rules as `domain.orders.derive_status`, in SQL so filters and counts run in the
+# database; one parameter: now (store timestamp format). tests/store/test_orders_inbox.py keeps
+# the two in step.
+STATUS_SQL = """CASE
+    WHEN qty_remaining = 0 OR lifecycle = 'completed' THEN
+        CASE WHEN qty_shipped > 0 THEN 'shipped' ELSE 'cancelled' END
+    WHEN ship_by_date < :now
+        OR (COALESCE(lifecycle, '') IN ('created', 'received') AND acknowledge_by_date < :now)
+        THEN 'late'
+    WHEN qty_shipped > 0 THEN 'partly_shipped'
+    WHEN COALESCE(lifecycle, '') IN ('created', 'received') THEN 'new'
+    ELSE 'acknowledged'
+END"""
+
+# What the inbox can sort by, mapped to columns (never user text in SQL).
+SORT_COLUMNS: dict[str, str] = {
+    "po_number": "po_number",
+    "retailer": "trading_partner_name",
+    "order_date": "order_date",
+    "acknowledge_by": "acknowledge_by_date",
+    "ship_by": "ship_by_date",
+    "lines": "line_count",
+    "total": "order_total",
+    "status": "status",
+    "cancel_requested": "cancel_requested",
+    "customer": "customer_name",
+}
+
+_SUMMARY_SELECT = (
+    "o.dsco_order_id, o.po_number, o.channel, o.trading_partner_name, o.customer_name,"
+    " o.order_date, o.acknowledge_by_date, o.ship_by_date, o.lifecycle, o.line_count,"
+    " o.qty_ordered, o.qty_shipped, o.qty_cancelled, o.qty_remaining, o.order_total,"
+    " o.currency_code, o.cancel_requested, o.cancel_requested_code, o.seen_at,"
+    " o.dsco_last_update, ack.state AS ack_state,"
+    # Named parameters and ? cannot be mixed: the status uses ?1 (now) through a rewrite.
+    " " + STATUS_SQL.replace(":now", "?1") + " AS status,"
+    " (SELECT COUNT(*) FROM cancels c LEFT JOIN outbox x ON x.id = c.outbox_id"
+    "  WHERE c.dsco_order_id = o.dsco_order_id AND c.state = 'pending'"
+    "  AND COALESCE(x.state, 'pending') IN ('pending', 'sending', 'sent')) AS cancels_pending"
+)
+
+
+class ActionState:
+    """Where a local action (acknowledge, cancel) is on its way to DSCO."""
+
+    QUEUED = "queued"  # in the outbox, not yet accepted by DSCO
+    SENT = "sent"  # DSCO accepted it; waiting for the order to show it
+    CONFIRMED = "confirmed"  # the order, as DSCO now describes it, shows it
+    FAILED = "failed"  # DSCO refused it or the app gave up: the user must look
+
+
+def _action_state(confirmed: bool, outbox_state: str | None) -> str:
+    if confirmed:
+        return ActionState.CONFIRMED
+    if outbox_state in ("failed", "rejected"):
+        return ActionState.FAILED
+    if outbox_state == "sent":
+        return ActionState.SENT
+    return ActionState.QUEUED
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """One row of the inbox: what the table shows, without lines or raw JSON."""
+
+    dsco_order_id: str
+    po_number: str | None
+    channel: str | None
+    retailer: str | None
+    customer_name: str | None
+    order_date: str | None
+    acknowledge_by: str | None
+    ship_by: str | None
+    lifecycle: str | None
+    status: str
+    line_count: int
+    qty_ordered: int
+    qty_shipped: int
+    qty_cancelled: int
+    qty_remaining: int
+    total: float | None
+    currency_code: str | None
+    cancel_requested: bool
+    cancel_requested_code: str | None
+    seen: bool
+    dsco_last_update: str | None
+    acknowledgement: str | None  # an ActionState while an acknowledgement is on its way
+    cancels_pending: int
+
+
+@dataclass(frozen=True)
+class InboxCounts:
+    """Orders per status (OrderStatus values), unseen, and with an open cancel request."""
+
+    total: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    unseen: int = 0
+    cancel_requested: int = 0
+
+
+@dataclass(frozen=True)
+class OrderEventRecord:
+    """One stream event (or resync finding) that touched an order."""
+
+    dsco_order_id: str
+    event_id: str
+    at: str | None
+    reasons: tuple[str, ...]
+    source: str | None
+    lifecycle: str | None
+
+
+@dataclass(frozen=True)
+class CancelRecord:
+    """A cancellation asked in this app and where it is (an `ActionState`)."""
+
+    line_number: int | None
+    sku: str | None
+    quantity: int
+    cancel_code: str
+    reason: str | None
+    state: str
+    error: str | None
+    created_at: str
+
+
+def _summary(row: sqlite3.Row) -> OrderSummary:
+    ack_state = row["ack_state"]
+    acknowledgement = None
+    if row["lifecycle"] in ("created", "received") and ack_state is not None:
+        acknowledgement = _action_state(False, ack_state)
+    return OrderSummary(
+        dsco_order_id=row["dsco_order_id"],
+        po_number=row["po_number"],
+        channel=row["channel"],
+        retailer=row["trading_partner_name"],
+        customer_name=row["customer_name"],
+        order_date=row["order_date"],
+        acknowledge_by=row["acknowledge_by_date"],
+        ship_by=row["ship_by_date"],
+        lifecycle=row["lifecycle"],
+        status=row["status"],
+        line_count=row["line_count"],
+        qty_ordered=row["qty_ordered"],
+        qty_shipped=row["qty_shipped"],
+        qty_cancelled=row["qty_cancelled"],
+        qty_remaining=row["qty_remaining"],
+        total=row["order_total"],
+        currency_code=row["currency_code"],
+        cancel_requested=bool(row["cancel_requested"]),
+        cancel_requested_code=row["cancel_requested_code"],
+        seen=row["seen_at"] is not None,
+        dsco_last_update=row["dsco_last_update"],
+        acknowledgement=acknowledgement,
+        cancels_pending=int(row["cancels_pending"] or 0),
+    )
+
+
+def _inbox_filter(
+    status: str | None, text: str | None, cancel_requested: bool, unseen: bool, now: str
+) -> tuple[str, builtins.list[Any]]:
+    clauses: builtins.list[str] = []
+    params: builtins.list[Any] = []
+    if status:
+        clauses.append(f"({STATUS_SQL.replace(':now', '?')}) = ?")
+        # STATUS_SQL names now twice (ship-by and acknowledge-by).
+        params.extend([now, now, status])
+    if text and text.strip():
+        for word in text.lower().split():
+            clauses.append("search_text LIKE ? ESCAPE '\\'")
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
+    if cancel_requested:
+        clauses.append("cancel_requested = 1 AND qty_remaining > 0")
+    if unseen:
+        clauses.append("seen_at IS NULL")
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _settle_local_actions(conn: sqlite3.Connection, ids: builtins.list[str], now: str) -> None:
+    """After DSCO's newer version of these orders: confirm what it now shows.
+
+    A cancel is confirmed once its line's cancelled quantity reached the quantity before the
+    cancel plus the cancelled units; an acknowledgement once the order left "created".
+    """
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        conn.execute(
+            "UPDATE cancels SET state = 'confirmed', updated_at = ? "
+            f"WHERE state = 'pending' AND dsco_order_id IN ({marks}) AND EXISTS ("
+            " SELECT 1 FROM order_lines l WHERE l.dsco_order_id = cancels.dsco_order_id"
+            " AND (l.line_number = cancels.line_number"
+            "      OR (cancels.line_number IS NULL AND l.sku = cancels.sku))"
+            " AND COALESCE(l.cancelled_quantity, 0)"
+            "     >= cancels.baseline_cancelled + cancels.quantity)",
+            [now, *chunk],
+        )
+        conn.execute(
+            "UPDATE orders SET ack_outbox_id = NULL "
+            f"WHERE dsco_order_id IN ({marks}) AND ack_outbox_id IS NOT NULL"
+            " AND COALESCE(lifecycle, '') NOT IN ('created', 'received')",
+            chunk,
+        )

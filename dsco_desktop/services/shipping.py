@@ -1,0 +1,506 @@
+"""Shipping use cases: the form's data, sending a shipment, confirming it, batch shipments.
+
+A shipment goes: checked plan -> one transaction that records the shipment and queues an
+"order.shipment" outbox row (the synchronous `singleShipment` call, so DSCO's validation
+messages come back at once) -> the outbox sender calls DSCO -> `settle` reads the outbox row:
+rejected rows carry DSCO's messages to the form, sent rows are confirmed by re-reading the
+order (every tracking number present, lifecycle past "created"), and the re-read order is
+stored, which moves the order's lines, its lifecycle and the inventory's allocated quantities.
+DSCO saying yes while the order does not show the packages is its own state,
+"accepted but not applied", re-checked later by `reconcile`.
+
+Batch shipments come from a spreadsheet (one row per PO and line): every row is checked
+against the local orders and the same rules as the form, every problem reported on its row,
+and the good rows grouped per PO and tracking number into shipments.
+No Qt here: the UI runs these on its job helper, the command line runs them directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from dsco_desktop.domain.shipping import (
+    LineState,
+    PackagePlan,
+    Preselection,
+    Problem,
+    check_plan,
+    line_states,
+    plan_payload,
+    preselect,
+)
+from dsco_desktop.domain.tracking import normalize_tracking
+from dsco_desktop.dsco.errors import DscoError
+from dsco_desktop.errors import UserFacingError
+from dsco_desktop.store.db import Database
+from dsco_desktop.store.orders import OrderRecord, OrderRepository
+from dsco_desktop.store.outbox import OutboxRepository, OutboxState
+from dsco_desktop.store.shipments import (
+    NewPackage,
+    PackageLine,
+    ShipmentRecord,
+    ShipmentRepository,
+    ShipmentState,
+)
+
+if TYPE_CHECKING:
+    from dsco_desktop.dsco.client import DscoClient
+
+log = logging.getLogger(__name__)
+
+OUTBOX_KIND = "order.shipment"
+
+# Lifecycles an order leaves once a shipment is applied to it.
+_NOT_YET_MOVED = frozenset({"received", "created"})
+
+
+class PlanRejectedError(UserFacingError):
+    """The plan has problems; nothing was recorded or sent."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        errors = [p for p in problems if p.is_error]
+        super().__init__(
+            f"The shipment has {len(errors)} problem{'s' if len(errors) != 1 else ''}; "
+            "nothing was sent.",
+            detail="\n".join(p.message for p in errors),
+        )
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class ShipmentForm:
+    """What the form shows for one order."""
+
+    order: OrderRecord
+    lines: tuple[LineState, ...]
+    preselection: Preselection
+    existing_tracking: tuple[str, ...]
+    warehouses: tuple[str, ...]
+    default_warehouse: str | None
+
+    @property
+    def shippable(self) -> bool:
+        return any(line.remaining > 0 for line in self.lines)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where a shipment stands after `settle`: its record and the sentence to show."""
+
+    shipment: ShipmentRecord
+    message: str
+
+    @property
+    def state(self) -> ShipmentState:
+        return self.shipment.state
+
+
+def _raw_line(line: Any) -> dict[str, Any]:
+    """A stored order line as DSCO's lineItems dict (raw, with the columns as a fallback)."""
+    raw = dict(line.raw or {})
+    raw.setdefault("lineNumber", line.line_number)
+    raw.setdefault("sku", line.sku)
+    raw.setdefault("title", line.title)
+    raw.setdefault("quantity", line.quantity)
+    raw.setdefault("shippedQuantity", line.shipped_quantity)
+    raw.setdefault("cancelledQuantity", line.cancelled_quantity)
+    raw.setdefault("dscoItemId", line.dsco_item_id)
+    raw.setdefault("status", line.status)
+    return raw
+
+
+class ShippingService:
+    """Shipping on one database; the DSCO client is passed to the calls that need it."""
+
+    def __init__(self, db: Database, *, default_warehouse: str | None = None) -> None:
+        self._db = db
+        self._orders = OrderRepository(db)
+        self._shipments = ShipmentRepository(db)
+        self._outbox = OutboxRepository(db)
+        self._default_warehouse = default_warehouse or None
+
+    @property
+    def shipments(self) -> ShipmentRepository:
+        return self._shipments
+
+    # -- the form -------------------------------------------------------------------------------
+
+    def lines_of(self, order: OrderRecord) -> list[LineState]:
+        """The order's lines with what DSCO and the local, unconfirmed shipments say."""
+        pending = self._shipments.pending_quantities(order.dsco_order_id)
+        return line_states([_raw_line(line) for line in order.lines], pending)
+
+    def form(self, dsco_order_id: str) -> ShipmentForm:
+        """Everything the form needs for one order; UserFacingError if it is not stored."""
+        order = self._orders.get(dsco_order_id)
+        if order is None:
+            raise UserFacingError(
+                f"Order {dsco_order_id} is not on this computer yet; refresh the orders first."
+            )
+        raw = order.raw
+        choice = preselect(
+            carrier=order.ship_carrier,
+            method=order.ship_method,
+            code=order.shipping_service_level_code,
+            requested_carrier=raw.get("requestedShipCarrier"),
+            requested_method=raw.get("requestedShipMethod"),
+            requested_code=raw.get("requestedShippingServiceLevelCode"),
+        )
+        existing = [p.tracking_number for p in order.packages if p.tracking_number]
+        warehouses = self._warehouses(order)
+        default = (
+            raw.get("shipWarehouseCode")
+            or raw.get("requestedWarehouseCode")
+            or self._default_warehouse
+            or (warehouses[0] if warehouses else None)
+        )
+        return ShipmentForm(
+            order=order,
+            lines=tuple(self.lines_of(order)),
+            preselection=choice,
+            existing_tracking=tuple(existing),
+            warehouses=tuple(warehouses),
+            default_warehouse=default,
+        )
+
+    def _warehouses(self, order: OrderRecord) -> list[str]:
+        codes: list[str] = []
+        raw = order.raw
+        for value in (raw.get("shipWarehouseCode"), raw.get("requestedWarehouseCode")):
+            if value and value not in codes:
+                codes.append(str(value))
+        for line in order.lines:
+            code = (line.raw or {}).get("warehouseCode")
+            if code and code not in codes:
+                codes.append(str(code))
+        for code in self._shipments.warehouse_codes():
+            if code not in codes:
+                codes.append(code)
+        if self._default_warehouse and self._default_warehouse not in codes:
+            codes.append(self._default_warehouse)
+        return codes
+
+    def check(
+        self, order: OrderRecord, packages: Sequence[PackagePlan], *, today: date | None = None
+    ) -> list[Problem]:
+        """Every problem of a plan for this order (the form shows them inline)."""
+        lines = self.lines_of(order)
+        existing = [p.tracking_number or "" for p in order.packages]
+        problems = check_plan(lines, packages, existing_tracking=existing, today=today)
+        numbers = [normalize_tracking(p.tracking_number) for p in packages]
+        in_use = self._shipments.tracking_in_use([n for n in numbers if n])
+        for index, number in enumerate(numbers):
+            if number in in_use and number not in {normalize_tracking(t) for t in existing}:
+                problems.append(
+                    Problem(
+                        f"Tracking number {number} is already in shipment {in_use[number]}.",
+                        index,
+                        field="tracking",
+                    )
+                )
+        return problems
+
+    def submit(
+        self,
+        dsco_order_id: str,
+        packages: Sequence[PackagePlan],
+        *,
+        idempotency_key: str | None = None,
+        source: str = "form",
+        today: date | None = None,
+    ) -> ShipmentRecord:
+        """Check, record and queue one shipment; raises PlanRejectedError with every problem.
+
+        The shipment and its outbox row are written in one transaction, before any call to
+        DSCO. The same idempotency key again (a double click) returns the first shipment.
+        """
+        key = idempotency_key or f"shipment:{uuid.uuid4()}"
+        known = self._shipments.get_by_key(key)
+        if known is not None:
+            return known
+        order = self._orders.get(dsco_order_id)
+        if order is None:
+            raise UserFacingError(f"Order {dsco_order_id} is not on this computer.")
+        problems = self.check(order, packages, today=today)
+        if any(p.is_error for p in problems):
+            raise PlanRejectedError(problems)
+        lines = self.lines_of(order)
+        payload = plan_payload(order.dsco_order_id, order.po_number, lines, packages)
+        by_key = {line.key: line for line in lines}
+        new_packages = [
+            NewPackage(
+                tracking_number=shipment["trackingNumber"],
+                ship_carrier=shipment.get("shipCarrier"),
+                shipping_service_level_code=shipment.get("shippingServiceLevelCode"),
+                ship_date=package.ship_date.isoformat() if package.ship_date else None,
+                weight=package.weight,
+                weight_unit=package.weight_unit if package.weight is not None else None,
+                warehouse_code=package.warehouse_code,
+                lines=[
+                    PackageLine(k, by_key[k].line_number, by_key[k].sku, q)
+                    for k, q in package.quantities.items()
+                    if q > 0 and k in by_key
+                ],
+            )
+            for package, shipment in zip(packages, payload["shipments"], strict=True)
+        ]
+        with self._db.transaction() as tx:
+            outbox_id = self._outbox.enqueue(OUTBOX_KIND, payload, key, conn=tx)
+            shipment_id = self._shipments.add(
+                dsco_order_id=order.dsco_order_id,
+                po_number=order.po_number,
+                packages=new_packages,
+                payload=payload,
+                idempotency_key=key,
+                outbox_id=outbox_id,
+                source=source,
+                conn=tx,
+            )
+        record = self._shipments.get(shipment_id)
+        assert record is not None
+        log.info(
+            "shipment %s queued for order %s (%d package(s))",
+            shipment_id,
+            order.dsco_order_id,
+            len(new_packages),
+        )
+        return record
+
+    # -- after sending --------------------------------------------------------------------------
+
+    def settle(
+        self,
+        client: DscoClient | None,
+        shipment_id: int,
+        *,
+        confirm_tries: int = 3,
+        confirm_wait_s: float = 1.0,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> Outcome:
+        """Bring a shipment's state up to date with its outbox row, and confirm it if sent."""
+        record = self._require(shipment_id)
+        if record.state in (ShipmentState.CONFIRMED, ShipmentState.REJECTED):
+            return Outcome(record, _describe(record))
+        row = self._outbox.get(record.outbox_id) if record.outbox_id is not None else None
+        if row is None:
+            return Outcome(record, _describe(record))
+        if row.state is OutboxState.REJECTED:
+            messages = [m.description for m in row.messages if m.description] or [
+                row.last_error or "DSCO refused the shipment."
+            ]
+            self._shipments.set_state(
+                shipment_id,
+                ShipmentState.REJECTED,
+                message=row.last_error or messages[0],
+                messages=messages,
+            )
+        elif row.state is OutboxState.FAILED:
+            self._shipments.set_state(
+                shipment_id,
+                ShipmentState.FAILED,
+                message=row.last_error or "The shipment could not be sent.",
+                messages=[m.description for m in row.messages if m.description],
+            )
+        elif row.state is OutboxState.SENT:
+            if record.state is ShipmentState.PENDING:
+                self._shipments.set_state(shipment_id, ShipmentState.SENT)
+            if client is not None:
+                self.confirm(
+                    client,
+                    shipment_id,
+                    tries=confirm_tries,
+                    wait_s=confirm_wait_s,
+                    should_stop=should_stop,
+                )
+        record = self._require(shipment_id)
+        return Outcome(record, _describe(record))
+
+    def confirm(
+        self,
+        client: DscoClient,
+        shipment_id: int,
+        *,
+        tries: int = 3,
+        wait_s: float = 1.0,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> ShipmentRecord:
+        """Re-read the order from DSCO: confirmed when it shows every tracking number.
+
+        DSCO is eventually consistent, so a missing package is read again `tries` times,
+        `wait_s` apart, before the shipment is called "accepted but not applied".
+        """
+        record = self._require(shipment_id)
+        wanted = {normalize_tracking(t) for t in record.tracking_numbers}
+        order: Any = None
+        missing: set[str] = set(wanted)
+        lifecycle: str | None = None
+        for attempt in range(max(1, tries)):
+            if attempt:
+                _pause(wait_s, should_stop)
+            if should_stop():
+                break
+            try:
+                order = self._read_order(client, record)
+            except DscoError as exc:
+                log.info("re-reading the order of shipment %s failed: %s", shipment_id, exc)
+                order = None
+                continue
+            if order is None:
+                continue
+            present = {
+                normalize_tracking(p.tracking_number) for p in order.packages if p.tracking_number
+            }
+            missing = wanted - present
+            lifecycle = (order.dsco_lifecycle or "").lower() or None
+            if not missing and lifecycle not in _NOT_YET_MOVED:
+                break
+        if order is not None:
+            # Newest dscoLastUpdate wins, so this never overwrites a newer stream event.
+            self._orders.upsert_many([order])
+        if order is not None and not missing and lifecycle not in _NOT_YET_MOVED:
+            self._shipments.set_state(shipment_id, ShipmentState.CONFIRMED)
+        else:
+            if order is None:
+                reason = "DSCO accepted the shipment, but the order could not be read back yet."
+            elif missing:
+                reason = (
+                    "DSCO accepted the shipment, but the order does not show tracking "
+                    f"number{'s' if len(missing) != 1 else ''} {', '.join(sorted(missing))}."
+                )
+            else:
+                reason = (
+                    "DSCO accepted the shipment, but the order is still "
+                    f"'{lifecycle}' instead of acknowledged or completed."
+                )
+            self._shipments.set_state(
+                shipment_id,
+                ShipmentState.ACCEPTED_NOT_APPLIED,
+                message=reason,
+                count_confirm_attempt=True,
+            )
+        return self._require(shipment_id)
+
+    @staticmethod
+    def _read_order(client: DscoClient, record: ShipmentRecord) -> Any:
+        if record.dsco_order_id:
+            return client.get_order("dscoOrderId", record.dsco_order_id)
+        if record.po_number:
+            return client.get_order("poNumber", record.po_number)
+        return None
+
+    def wait_for_outcome(
+        self,
+        client: DscoClient | None,
+        shipment_id: int,
+        *,
+        timeout_s: float = 90.0,
+        poll_s: float = 0.1,
+        should_stop: Callable[[], bool] = lambda: False,
+        confirm_tries: int = 3,
+        confirm_wait_s: float = 1.0,
+    ) -> Outcome:
+        """Wait (on a worker thread) until the outbox has sent or refused the shipment.
+
+        Returns early, still pending, when `should_stop` turns true or after `timeout_s` (the
+        outbox keeps trying; the Shipments tab shows the state when it changes).
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            outcome = self.settle(
+                client,
+                shipment_id,
+                confirm_tries=confirm_tries,
+                confirm_wait_s=confirm_wait_s,
+                should_stop=should_stop,
+            )
+            if outcome.state is not ShipmentState.PENDING:
+                return outcome
+            if should_stop() or time.monotonic() >= deadline:
+                return outcome
+            _pause(poll_s, should_stop)
+
+    def reconcile(
+        self,
+        client: DscoClient | None,
+        *,
+        max_confirm_attempts: int = 20,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> list[ShipmentRecord]:
+        """Settle every open shipment (after a restart, for batches, for late DSCO updates).
+
+        Returns the shipments whose state changed.
+        """
+        changed: list[ShipmentRecord] = []
+        open_ = self._shipments.list(
+            states=[
+                ShipmentState.PENDING,
+                ShipmentState.SENT,
+                ShipmentState.ACCEPTED_NOT_APPLIED,
+            ]
+        )
+        for record in open_:
+            if should_stop():
+                break
+            if (
+                record.state is ShipmentState.ACCEPTED_NOT_APPLIED
+                and record.confirm_attempts >= max_confirm_attempts
+            ):
+                continue
+            if record.state is ShipmentState.ACCEPTED_NOT_APPLIED:
+                if client is None:
+                    continue
+                after = self.confirm(client, record.id, tries=1, should_stop=should_stop)
+            else:
+                settled = self.settle(client, record.id, confirm_tries=1, should_stop=should_stop)
+                after = settled.shipment
+            if after.state is not record.state:
+                changed.append(after)
+        return changed
+
+    def _require(self, shipment_id: int) -> ShipmentRecord:
+        record = self._shipments.get(shipment_id)
+        if record is None:
+            raise UserFacingError(f"Shipment {shipment_id} does not exist.")
+        return record
+
+    def list(
+        self, *, states: Sequence[ShipmentState] | None = None, text: str | None = None
+    ) -> list[ShipmentRecord]:
+        return self._shipments.list(states=states, text=text)
+
+
+def _describe(record: ShipmentRecord) -> str:
+    """The sentence the form and the list show for a shipment's state."""
+    numbers = ", ".join(record.tracking_numbers)
+    state = record.state
+    if state is ShipmentState.PENDING:
+        return f"Waiting to be sent to DSCO ({numbers})."
+    if state is ShipmentState.SENT:
+        return "DSCO accepted the shipment; checking the order."
+    if state is ShipmentState.CONFIRMED:
+        return f"DSCO confirmed the shipment: the order shows {numbers}."
+    if state is ShipmentState.ACCEPTED_NOT_APPLIED:
+        return record.dsco_message or "DSCO accepted the shipment but has not applied it."
+    if state is ShipmentState.REJECTED:
+        reasons = "; ".join(record.messages) or record.dsco_message or "no reason given"
+        return f"DSCO rejected the shipment: {reasons}"
+    return record.dsco_message or "The shipment could not be sent."
+
+
+def describe(record: ShipmentRecord) -> str:
+    """Public name of `_describe` for the UI and the command line."""
+    return _describe(record)
+
+
+def _pause(seconds: float, should_stop: Callable[[], bool]) -> None:
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        if should_stop():
+            return
+        time.sleep(min(0.05, left))

@@ -238,6 +238,7 @@ KINDS: dict[str, OutboxKind] = {
     "order.shipment": OutboxKind(lambda c, p: c.single_shipment(p), shipment_applied),
     "inventory.batch": OutboxKind(lambda c, p: c.update_inventory_small_batch(p["items"])),
     "catalog.batch": OutboxKind(lambda c, p: c.update_catalog_small_batch(p["items"])),
+    "catalog.large_batch": OutboxKind(lambda c, p: c.update_catalog_large_batch(p["items"])),
     "invoice": OutboxKind(lambda c, p: c.create_invoice(p), invoice_applied),
     "return.create": OutboxKind(lambda c, p: c.create_return(p), return_created),
     "return.complete": OutboxKind(lambda c, p: c.complete_return(p), return_completed),

@@ -33,3 +33,11 @@ OK_COLOR = "#2e7d32"
 ERROR_COLOR = "#c62828"
 WARNING_BACKGROUND = "#fff4e5"
 WARNING_BORDER = "#f0b429"
+# Shipments: "accepted but not applied" (needs a look, not an error) and lines that cannot ship.
+ATTENTION_COLOR = "#b26a00"
+MUTED_COLOR = "#757575"
+# The shipment form: the lines table's columns and the width of a package's fields.
+SHIPMENT_LINE_COLUMN_WIDTHS = (48, 150, 240, 70, 70, 76, 90, 200)
+SHIPMENT_PACKAGE_COLUMN_WIDTH = 84
+SHIPMENT_FIELD_WIDTH = 170
+SHIPMENTS_COLUMN_WIDTHS = (130, 110, 100, 260, 50, 160)

@@ -8,7 +8,7 @@ state (local/dsco state columns) unless the caller says otherwise.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +49,8 @@ class ItemRecord:
     dsco_message: str | None
     local_updated_at: str
     dsco_last_update: str | None
+    dsco_pushed_at: str | None = None
+    dsco_request_id: str | None = None
 
 
 def _image_list(images: object) -> list[Any]:
@@ -207,6 +209,85 @@ class ItemRepository:
         """How many items the local catalog holds."""
         return int(self._db.connection().execute("SELECT COUNT(*) FROM items").fetchone()[0])
 
+    def raw_many(self, skus: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored DSCO objects of these SKUs (those the store has), by SKU."""
+        wanted = list(dict.fromkeys(skus))
+        found: dict[str, dict[str, Any]] = {}
+        conn = self._db.connection()
+        # SQLite caps the number of parameters per statement.
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = conn.execute(
+                f"SELECT sku, raw FROM items WHERE sku IN ({', '.join('?' * len(chunk))})", chunk
+            )
+            for sku, raw in rows:
+                found[str(sku)] = loads(raw, {})
+        return found
+
+    def search(
+        self,
+        *,
+        text: str | None = None,
+        dsco_states: Sequence[str] | None = None,
+        order_by: str = "sku",
+        descending: bool = False,
+        limit: int = -1,
+        offset: int = 0,
+    ) -> list[ItemRecord]:
+        """Items matching a text (SKU, title, UPC, brand) and DSCO states, sorted in SQL."""
+        where, params = _search_filter(text, dsco_states)
+        column = order_by if order_by in SORTABLE_COLUMNS else "sku"
+        direction = "DESC" if descending else "ASC"
+        collate = " COLLATE NOCASE" if column in ("sku", "title", "brand") else ""
+        rows = self._db.connection().execute(
+            f"SELECT * FROM items {where} ORDER BY {column}{collate} {direction}, sku "
+            "LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [_record(r) for r in rows]
+
+    def count_matching(
+        self, *, text: str | None = None, dsco_states: Sequence[str] | None = None
+    ) -> int:
+        where, params = _search_filter(text, dsco_states)
+        row = self._db.connection().execute(f"SELECT COUNT(*) FROM items {where}", params)
+        return int(row.fetchone()[0])
+
+    def dsco_state_counts(self) -> dict[str, int]:
+        """How many items are in each DSCO state."""
+        rows = self._db.connection().execute(
+            "SELECT dsco_state, COUNT(*) FROM items GROUP BY dsco_state"
+        )
+        return {str(state): int(n) for state, n in rows}
+
+
+SORTABLE_COLUMNS = (
+    "sku",
+    "title",
+    "product_status",
+    "upc",
+    "brand",
+    "cost",
+    "msrp",
+    "dsco_state",
+    "dsco_message",
+    "local_updated_at",
+    "dsco_pushed_at",
+)
+
+
+def _search_filter(text: str | None, dsco_states: Sequence[str] | None) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if text:
+        like = f"%{text.strip()}%"
+        clauses.append("(sku LIKE ? OR title LIKE ? OR upc LIKE ? OR brand LIKE ?)")
+        params.extend([like] * 4)
+    if dsco_states is not None:
+        clauses.append(f"dsco_state IN ({', '.join('?' * len(dsco_states)) or 'NULL'})")
+        params.extend(dsco_states)
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
 
 def _record(row: sqlite3.Row) -> ItemRecord:
     return ItemRecord(
@@ -231,4 +312,6 @@ def _record(row: sqlite3.Row) -> ItemRecord:
         dsco_message=row["dsco_message"],
         local_updated_at=row["local_updated_at"],
         dsco_last_update=row["dsco_last_update"],
+        dsco_pushed_at=row["dsco_pushed_at"],
+        dsco_request_id=row["dsco_request_id"],
     )

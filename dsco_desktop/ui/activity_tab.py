@@ -8,18 +8,13 @@ only starts a timer, so the table refreshes at most a few times a second.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -35,15 +30,11 @@ from PySide6.QtWidgets import (
 from dsco_desktop.domain.activity import CallRecord
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.jobs import JobContext, JobRunner
-
-RawRole = Qt.ItemDataRole.UserRole + 1
-RecordRole = Qt.ItemDataRole.UserRole + 2
+from dsco_desktop.ui.table_model import ALIGN_RIGHT, Column, RowTableModel
 
 ACTIVITY_LIMIT = 500
 
 ActivityLoader = Callable[[str | None, bool, int], list[CallRecord]]
-
-_Index = QModelIndex | QPersistentModelIndex
 
 
 def _is_error(record: CallRecord) -> bool:
@@ -60,86 +51,27 @@ def _local_time(iso: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-class ActivityModel(QAbstractTableModel):
+def _status_text(record: CallRecord) -> str:
+    return "—" if record.status is None else str(record.status)
+
+
+class ActivityModel(RowTableModel[CallRecord]):
     """The activity rows, newest first, as the repository returned them."""
 
-    COLUMNS: tuple[str, ...] = (
-        "Time",
-        "Method",
-        "Path",
-        "Status",
-        "Duration",
-        "Request ID",
-        "Error",
+    columns = (
+        Column("Time", lambda r: r.at, lambda r: _local_time(r.at)),
+        Column("Method", lambda r: r.method),
+        Column("Path", lambda r: r.path),
+        Column("Status", lambda r: r.status, _status_text, ALIGN_RIGHT),
+        Column(
+            "Duration", lambda r: r.duration_ms, lambda r: f"{r.duration_ms:,.0f} ms", ALIGN_RIGHT
+        ),
+        Column("Request ID", lambda r: r.request_id),
+        Column("Error", lambda r: r.error),
     )
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[CallRecord] = []
-
-    @property
-    def rows(self) -> Sequence[CallRecord]:
-        return tuple(self._rows)
-
-    def set_rows(self, rows: Sequence[CallRecord]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def _raw(self, record: CallRecord, column: int) -> Any:
-        return (
-            record.at,
-            record.method,
-            record.path,
-            record.status,
-            record.duration_ms,
-            record.request_id,
-            record.error,
-        )[column]
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        record = self._rows[index.row()]
-        column = index.column()
-        if role == RawRole:
-            return self._raw(record, column)
-        if role == RecordRole:
-            return record
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return self._display(record, column)
-        if role == Qt.ItemDataRole.ForegroundRole and _is_error(record):
-            return QBrush(QColor(layout.ERROR_COLOR))
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (3, 4):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def _display(self, record: CallRecord, column: int) -> str:
-        if column == 0:
-            return _local_time(record.at)
-        if column == 3:
-            return "—" if record.status is None else str(record.status)
-        if column == 4:
-            return f"{record.duration_ms:,.0f} ms"
-        value = self._raw(record, column)
-        return "" if value is None else str(value)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.COLUMNS)
-        ):
-            return self.COLUMNS[section]
-        return None
+    def foreground(self, row: CallRecord) -> str | None:
+        return layout.ERROR_COLOR if _is_error(row) else None
 
 
 class ActivityTab(QWidget):

@@ -12,8 +12,9 @@ from pytestqt.qtbot import QtBot
 from dsco_desktop.domain.activity import CallRecord
 from dsco_desktop.store.activity import ActivityRepository
 from dsco_desktop.store.db import Database
-from dsco_desktop.ui.activity_tab import ActivityModel, ActivityTab, RawRole, RecordRole
+from dsco_desktop.ui.activity_tab import ActivityModel, ActivityTab
 from dsco_desktop.ui.jobs import JobRunner
+from dsco_desktop.ui.table_model import RawRole, RecordRole
 
 CALLS = [
     CallRecord("2025-01-02T10:00:00+00:00", "POST", "/oauth2/token", 200, 120.0, None, None),

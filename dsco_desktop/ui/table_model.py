@@ -1,0 +1,135 @@
+"""One table model for every list in the app: plain rows, declared columns, raw values in a role.
+
+Each tab declares its columns once (`Column`: title, how to get the raw value, how to show it,
+alignment, tooltip) and gets a `QAbstractTableModel` that shows them. Sorting and filtering
+happen in SQL or on the Python list before `set_rows` (a proxy model over a big list is far
+slower, see ARCHITECTURE.md). Raw values are in `RawRole` and the row object in `RecordRole`,
+so tests and delegates never parse display text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor
+
+RawRole = Qt.ItemDataRole.UserRole + 1
+RecordRole = Qt.ItemDataRole.UserRole + 2
+
+Index = QModelIndex | QPersistentModelIndex
+
+T = TypeVar("T")
+
+ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+ALIGN_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+ALIGN_CENTER = int(Qt.AlignmentFlag.AlignCenter)
+
+
+def _plain(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Column(Generic[T]):
+    """One column: its title, its raw value, and how it is shown."""
+
+    title: str
+    raw: Callable[[T], Any]
+    display: Callable[[T], str] | None = None  # default: str(raw), "" for None
+    align: int = ALIGN_LEFT
+    tooltip: Callable[[T], str | None] | None = None  # default: the display text
+
+    def text(self, row: T) -> str:
+        return self.display(row) if self.display is not None else _plain(self.raw(row))
+
+
+class RowTableModel(QAbstractTableModel, Generic[T]):
+    """A read-only table over a list of rows, with row-level colours from two hooks.
+
+    Subclasses set `columns` and may override `foreground(row)` / `background(row)` (a colour
+    name or None) and `cell_foreground(row, column)` for single-cell emphasis.
+    """
+
+    columns: Sequence[Column[T]] = ()
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[T] = []
+
+    @property
+    def rows(self) -> Sequence[T]:
+        return tuple(self._rows)
+
+    def row_at(self, row: int) -> T | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def set_rows(self, rows: Sequence[T]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def column_index(self, title: str) -> int:
+        return next(i for i, column in enumerate(self.columns) if column.title == title)
+
+    # Hooks -------------------------------------------------------------------------------
+
+    def foreground(self, row: T) -> str | None:
+        return None
+
+    def background(self, row: T) -> str | None:
+        return None
+
+    def cell_foreground(self, row: T, column: int) -> str | None:
+        return self.foreground(row)
+
+    # Qt ----------------------------------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        if not 0 <= index.column() < len(self.columns):
+            return None
+        row = self._rows[index.row()]
+        column = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.text(row)
+        if role == RawRole:
+            return column.raw(row)
+        if role == RecordRole:
+            return row
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return column.tooltip(row) if column.tooltip is not None else column.text(row)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return column.align
+        if role == Qt.ItemDataRole.ForegroundRole:
+            colour = self.cell_foreground(row, index.column())
+            return QBrush(QColor(colour)) if colour else None
+        if role == Qt.ItemDataRole.BackgroundRole:
+            colour = self.background(row)
+            return QBrush(QColor(colour)) if colour else None
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and 0 <= section < len(self.columns)
+        ):
+            return self.columns[section].title
+        return None

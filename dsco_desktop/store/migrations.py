@@ -473,11 +473,56 @@ _CATALOG_IMPORTS = (
     "CREATE INDEX mapping_profiles_layout ON mapping_profiles(kind, layout_key)",
 )
 
+# The inventory editor (issue 7): the allocation to open orders and the shop's own status on
+# each level, what was last sent and what DSCO said about it; staged (pending) changes, one row
+# per (sku, warehouse) holding the complete staged values; and the history of every local edit
+# and every DSCO confirmation, with before/after values.
+_INVENTORY_EDITOR = (
+    "ALTER TABLE inventory ADD COLUMN allocated INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE inventory ADD COLUMN local_status TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE inventory ADD COLUMN sent_available INTEGER",
+    "ALTER TABLE inventory ADD COLUMN push_state TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE inventory ADD COLUMN push_message TEXT",
+    "ALTER TABLE inventory ADD COLUMN request_id TEXT",
+    "ALTER TABLE inventory ADD COLUMN outbox_id INTEGER",
+    "ALTER TABLE inventory ADD COLUMN pushed_at TEXT",
+    "CREATE INDEX inventory_push_state ON inventory(push_state)",
+    "CREATE INDEX inventory_request ON inventory(request_id)",
+    "CREATE INDEX inventory_outbox ON inventory(outbox_id)",
+    """
+    CREATE TABLE inventory_pending (
+        sku TEXT NOT NULL,
+        warehouse_code TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        buffer INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT 'edit',
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (sku, warehouse_code)
+    )
+    """,
+    """
+    CREATE TABLE inventory_history (
+        id INTEGER PRIMARY KEY,
+        sku TEXT NOT NULL,
+        warehouse_code TEXT NOT NULL,
+        at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        field TEXT NOT NULL,
+        before TEXT,
+        after TEXT,
+        note TEXT
+    )
+    """,
+    "CREATE INDEX inventory_history_sku ON inventory_history(sku, id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "catalog, inventory, orders, documents, streams, outbox, activity", _V1),
     Migration(2, "order inbox: sums, search, seen, event history, cancel baselines", _ORDER_INBOX),
     Migration(3, "shipments made in the app, their packages and line quantities", _SHIPMENTS),
     Migration(4, "catalog imports, their rows and results, mapping profiles", _CATALOG_IMPORTS),
+    Migration(5, "inventory editor: allocations, staged changes, history", _INVENTORY_EDITOR),
 )
 
 

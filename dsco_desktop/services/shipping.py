@@ -186,6 +186,23 @@ class ShippingService:
             codes.append(self._default_warehouse)
         return codes
 
+    def find_order(self, text: str) -> str:
+        """The dscoOrderId a PO number (or order id) names; UserFacingError when none or many."""
+        if not text.strip():
+            raise UserFacingError("Type a PO number or a DSCO order id.")
+        found = self._shipments.order_ids_for(text)
+        if not found:
+            raise UserFacingError(
+                f"No order {text.strip()} on this computer. Check the number, or wait for the "
+                "order stream to bring it in."
+            )
+        if len(found) > 1:
+            raise UserFacingError(
+                f"{len(found)} orders match {text.strip()}; use the DSCO order id "
+                f"({', '.join(found[:5])})."
+            )
+        return found[0]
+
     def check(
         self, order: OrderRecord, packages: Sequence[PackagePlan], *, today: date | None = None
     ) -> list[Problem]:
@@ -300,6 +317,9 @@ class ShippingService:
                 message=row.last_error or messages[0],
                 messages=messages,
             )
+            if client is not None:
+                # DSCO often refuses because the local copy is stale: fetch the truth.
+                self._refresh_order(client, record)
         elif row.state is OutboxState.FAILED:
             self._shipments.set_state(
                 shipment_id,
@@ -385,6 +405,15 @@ class ShippingService:
                 count_confirm_attempt=True,
             )
         return self._require(shipment_id)
+
+    def _refresh_order(self, client: DscoClient, record: ShipmentRecord) -> None:
+        try:
+            order = self._read_order(client, record)
+        except DscoError as exc:
+            log.info("re-reading the order of shipment %s failed: %s", record.id, exc)
+            return
+        if order is not None:
+            self._orders.upsert_many([order])
 
     @staticmethod
     def _read_order(client: DscoClient, record: ShipmentRecord) -> Any:

@@ -324,6 +324,16 @@ class ShipmentRepository:
         )
         return {str(number): int(shipment) for number, shipment in rows}
 
+    def order_ids_for(self, text: str) -> builtins.list[str]:
+        """Local orders whose dscoOrderId, PO number or supplier order number is `text`."""
+        value = text.strip()
+        rows = self._db.connection().execute(
+            "SELECT dsco_order_id FROM orders WHERE dsco_order_id = ? OR po_number = ? "
+            "OR supplier_order_number = ? OR lower(po_number) = lower(?) ORDER BY dsco_order_id",
+            (value, value, value, value),
+        )
+        return [str(order_id) for (order_id,) in rows]
+
     def warehouse_codes(self) -> builtins.list[str]:
         """Warehouse codes the shop uses: from its inventory and its earlier shipments."""
         rows = self._db.connection().execute(

@@ -142,8 +142,9 @@ def test_dscos_400_messages_come_back_on_the_shipment(db: Database, client: Dsco
     assert outcome.state is ShipmentState.REJECTED
     assert any("exceeds the 0 remaining" in m for m in outcome.shipment.messages)
     assert outcome.message.startswith("DSCO rejected the shipment: ")
-    # A rejected shipment no longer holds its units.
+    # A rejected shipment no longer holds its units, and the local copy now knows the truth.
     assert service.shipments.pending_quantities(order_id) == {}
+    assert service.form(order_id).lines[0].not_shippable_reason() == "Already shipped."
 
 
 def test_accepted_but_not_applied_is_its_own_state(db: Database, client: DscoClient) -> None:

@@ -1,0 +1,310 @@
+"""Table models of the Shipments tab: an order's lines with a quantity column per package, and
+the list of shipments with their DSCO state.
+
+Both are QAbstractTableModel over plain rows with raw values in `RawRole`. The lines model
+refuses a quantity that would ship more than remains (across all packages) and says why
+through `refused`, so the form can show it next to the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QWidget
+
+from dsco_desktop.domain.shipping import LineState
+from dsco_desktop.store.shipments import ShipmentRecord, ShipmentState
+from dsco_desktop.ui import layout
+
+RawRole = Qt.ItemDataRole.UserRole + 1
+RecordRole = Qt.ItemDataRole.UserRole + 2
+
+_Index = QModelIndex | QPersistentModelIndex
+_ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+class ShipmentLinesModel(QAbstractTableModel):
+    """The order's lines: ordered, shipped, cancelled, remaining, and one column per package."""
+
+    FIXED: tuple[str, ...] = (
+        "Line",
+        "SKU",
+        "Item",
+        "Ordered",
+        "Shipped",
+        "Cancelled",
+        "Remaining",
+        "Not shippable because",
+    )
+    quantities_changed = Signal()
+    refused = Signal(str)  # why an entered quantity was not accepted
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._lines: list[LineState] = []
+        self._packages: list[dict[str, int]] = []
+
+    # -- data in and out --------------------------------------------------------------------
+
+    @property
+    def lines(self) -> Sequence[LineState]:
+        return tuple(self._lines)
+
+    @property
+    def package_count(self) -> int:
+        return len(self._packages)
+
+    def set_lines(self, lines: Sequence[LineState], first_package: dict[str, int]) -> None:
+        """New lines; one package holding `first_package` (usually all that remains)."""
+        self.beginResetModel()
+        self._lines = list(lines)
+        self._packages = [dict(first_package)]
+        self.endResetModel()
+        self.quantities_changed.emit()
+
+    def quantities(self, package: int) -> dict[str, int]:
+        return {k: v for k, v in self._packages[package].items() if v > 0}
+
+    def add_package(self) -> None:
+        """Another package, empty: the user moves units into it."""
+        column = len(self.FIXED) + len(self._packages)
+        self.beginInsertColumns(QModelIndex(), column, column)
+        self._packages.append({})
+        self.endInsertColumns()
+        self.quantities_changed.emit()
+
+    def remove_package(self, package: int) -> None:
+        if len(self._packages) <= 1 or not 0 <= package < len(self._packages):
+            return
+        column = len(self.FIXED) + package
+        self.beginRemoveColumns(QModelIndex(), column, column)
+        del self._packages[package]
+        self.endRemoveColumns()
+        self.quantities_changed.emit()
+
+    def total(self, key: str) -> int:
+        return sum(p.get(key, 0) for p in self._packages)
+
+    def set_quantity(self, row: int, package: int, quantity: int) -> bool:
+        """Set one cell; refuses (and says why) anything above what remains for the line."""
+        line = self._lines[row]
+        others = self.total(line.key) - self._packages[package].get(line.key, 0)
+        allowed = max(0, line.remaining - others)
+        if quantity < 0:
+            self.refused.emit("A quantity cannot be negative.")
+            return False
+        if quantity > allowed:
+            reason = line.not_shippable_reason()
+            if reason:
+                self.refused.emit(f"{_line_name(line)} cannot ship: {reason}")
+            else:
+                where = " (the rest is in other packages)" if others else ""
+                self.refused.emit(
+                    f"{_line_name(line)}: at most {allowed} can go in this package{where}; "
+                    f"{line.remaining} remain to ship."
+                )
+            return False
+        self._packages[package][line.key] = quantity
+        index = self.index(row, len(self.FIXED) + package)
+        self.dataChanged.emit(index, index)
+        self.quantities_changed.emit()
+        return True
+
+    # -- Qt ---------------------------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._lines)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.FIXED) + len(self._packages)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if 0 <= section < len(self.FIXED):
+            return self.FIXED[section]
+        package = section - len(self.FIXED)
+        if 0 <= package < len(self._packages):
+            return f"Package {package + 1}"
+        return None
+
+    def _raw(self, line: LineState, column: int) -> Any:
+        if column >= len(self.FIXED):
+            return self._packages[column - len(self.FIXED)].get(line.key, 0)
+        return (
+            line.line_number,
+            line.sku,
+            line.title,
+            line.ordered,
+            line.shipped,
+            line.cancelled,
+            line.remaining,
+            line.not_shippable_reason(),
+        )[column]
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._lines):
+            return None
+        if not 0 <= index.column() < self.columnCount():
+            return None
+        line = self._lines[index.row()]
+        column = index.column()
+        if role == RawRole:
+            return self._raw(line, column)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            value = self._raw(line, column)
+            if column == 6 and line.pending:
+                return f"{value} ({line.pending} waiting)"
+            return (
+                "" if value is None else value if role == Qt.ItemDataRole.EditRole else str(value)
+            )
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if column == 2:
+                return line.title
+            if column == 7:
+                return line.not_shippable_reason()
+            if column >= len(self.FIXED):
+                return f"Units of {_line_name(line)} in this package (0 to {line.remaining})."
+        if role == Qt.ItemDataRole.TextAlignmentRole and (3 <= column <= 6 or column >= 8):
+            return _ALIGN_RIGHT
+        if role == Qt.ItemDataRole.ForegroundRole and line.remaining == 0:
+            return QBrush(QColor(layout.MUTED_COLOR))
+        return None
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:
+        base = super().flags(index)
+        if (
+            index.isValid()
+            and index.column() >= len(self.FIXED)
+            and 0 <= index.row() < len(self._lines)
+            and self._lines[index.row()].remaining > 0
+        ):
+            return base | Qt.ItemFlag.ItemIsEditable
+        return base
+
+    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+            return False
+        package = index.column() - len(self.FIXED)
+        if package < 0 or not 0 <= index.row() < len(self._lines):
+            return False
+        try:
+            quantity = int(str(value).strip() or 0)
+        except ValueError:
+            self.refused.emit(f"'{value}' is not a whole number.")
+            return False
+        return self.set_quantity(index.row(), package, quantity)
+
+
+def _line_name(line: LineState) -> str:
+    return f"Line {line.line_number}" if line.line_number is not None else f"SKU {line.sku}"
+
+
+STATE_COLORS: dict[ShipmentState, str] = {
+    ShipmentState.CONFIRMED: layout.OK_COLOR,
+    ShipmentState.REJECTED: layout.ERROR_COLOR,
+    ShipmentState.FAILED: layout.ERROR_COLOR,
+    ShipmentState.ACCEPTED_NOT_APPLIED: layout.ATTENTION_COLOR,
+}
+
+
+def _local_time(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+class ShipmentsModel(QAbstractTableModel):
+    """Shipments made in the app, newest first, with DSCO's state and message."""
+
+    COLUMNS: tuple[str, ...] = (
+        "Created",
+        "PO",
+        "Order",
+        "Tracking",
+        "Units",
+        "State",
+        "DSCO says",
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[ShipmentRecord] = []
+
+    @property
+    def rows(self) -> Sequence[ShipmentRecord]:
+        return tuple(self._rows)
+
+    def set_rows(self, rows: Sequence[ShipmentRecord]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.COLUMNS)
+        ):
+            return self.COLUMNS[section]
+        return None
+
+    @staticmethod
+    def _message(record: ShipmentRecord) -> str:
+        if record.messages:
+            return "; ".join(record.messages)
+        return record.dsco_message or ""
+
+    def _raw(self, record: ShipmentRecord, column: int) -> Any:
+        return (
+            record.created_at,
+            record.po_number,
+            record.dsco_order_id,
+            ", ".join(record.tracking_numbers),
+            record.units,
+            record.state.value,
+            self._message(record),
+        )[column]
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        if not 0 <= index.column() < len(self.COLUMNS):
+            return None
+        record = self._rows[index.row()]
+        column = index.column()
+        if role == RawRole:
+            return self._raw(record, column)
+        if role == RecordRole:
+            return record
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            if column == 0:
+                return _local_time(record.created_at)
+            if column == 5:
+                return record.state.label
+            value = self._raw(record, column)
+            return "" if value is None else str(value)
+        if role == Qt.ItemDataRole.ForegroundRole and column in (5, 6):
+            color = STATE_COLORS.get(record.state)
+            return QBrush(QColor(color)) if color else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 4:
+            return _ALIGN_RIGHT
+        return None

@@ -1,0 +1,268 @@
+"""The Shipments tab: the shipment form for one order, and every shipment with its DSCO state.
+
+An order reaches the form by its PO number (the field at the top) or from the order detail's
+"Ship" action (`open_order`). The list below shows each shipment's state (pending, sent,
+confirmed, rejected with DSCO's message, accepted but not applied); it is filtered in SQL on a
+job thread and reset, and settled against the outbox every few seconds so shipments sent in
+the background move on their own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dsco_desktop.errors import UserFacingError
+from dsco_desktop.services.shipping import ShipmentForm, ShippingService
+from dsco_desktop.store.shipments import ShipmentRecord, ShipmentState
+from dsco_desktop.ui import layout
+from dsco_desktop.ui.jobs import JobContext, JobRunner
+from dsco_desktop.ui.shipment_form import ClientProvider, ShipmentFormWidget
+from dsco_desktop.ui.shipment_models import ShipmentsModel
+
+log = logging.getLogger(__name__)
+
+# How often open shipments are settled against the outbox and DSCO (ms).
+RECONCILE_INTERVAL_MS = 5000
+
+
+class ShipmentsTab(QWidget):
+    """Form above, shipments below."""
+
+    refreshed = Signal()  # the list was reloaded
+    order_loaded = Signal(str)  # the form shows this dscoOrderId
+
+    def __init__(
+        self,
+        service: ShippingService,
+        jobs: JobRunner,
+        client_provider: ClientProvider,
+        wake_outbox: Callable[[], None],
+        *,
+        reconcile_interval_ms: int = RECONCILE_INTERVAL_MS,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._jobs = jobs
+        self._client_provider = client_provider
+        self._loading: Any = None
+        self._listing: Any = None
+        self._reconciling: Any = None
+        self._refresh_again = False
+
+        self.order_field = QLineEdit()
+        self.order_field.setPlaceholderText("PO number or DSCO order id")
+        self.order_field.setMinimumWidth(layout.SEARCH_FIELD_MIN_WIDTH)
+        self.order_field.returnPressed.connect(self.open_typed_order)
+        self.open_button = QPushButton("Open order")
+        self.open_button.clicked.connect(self.open_typed_order)
+        self.order_message = QLabel()
+        self.order_message.setWordWrap(True)
+        self.order_message.setVisible(False)
+
+        self.form = ShipmentFormWidget(service, jobs, client_provider, wake_outbox)
+        self.form.outcome_ready.connect(lambda _o: self.refresh())
+        self.form.shipment_queued.connect(lambda _r: self.refresh())
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        holder = QWidget()
+        inner = QVBoxLayout(holder)
+        inner.setContentsMargins(*(layout.PAGE_MARGIN,) * 4)
+        inner.addWidget(self.form)
+        scroll.setWidget(holder)
+
+        self.filter_field = QLineEdit()
+        self.filter_field.setPlaceholderText("Filter by PO, order or tracking number")
+        self.filter_field.setMinimumWidth(layout.SEARCH_FIELD_MIN_WIDTH)
+        self.state_filter = QComboBox()
+        self.state_filter.addItem("All states", None)
+        for state in ShipmentState:
+            self.state_filter.addItem(state.label, state)
+        self.model = ShipmentsModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate(layout.SHIPMENTS_COLUMN_WIDTHS):
+            header.resizeSection(column, width)
+        self.table.doubleClicked.connect(self._open_selected)
+        self.summary = QLabel()
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Ship order"))
+        top.addWidget(self.order_field)
+        top.addWidget(self.open_button)
+        top.addStretch(1)
+
+        list_bar = QHBoxLayout()
+        list_bar.addWidget(QLabel("Shipments"))
+        list_bar.addWidget(self.filter_field)
+        list_bar.addWidget(self.state_filter)
+        list_bar.addStretch(1)
+        list_bar.addWidget(self.summary)
+        lower = QWidget()
+        lower_box = QVBoxLayout(lower)
+        lower_box.setContentsMargins(layout.PAGE_MARGIN, 0, layout.PAGE_MARGIN, 0)
+        lower_box.addLayout(list_bar)
+        lower_box.addWidget(self.table)
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(lower)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, layout.PAGE_MARGIN, 0, layout.PAGE_MARGIN)
+        box.setSpacing(layout.SECTION_SPACING)
+        head = QVBoxLayout()
+        head.setContentsMargins(layout.PAGE_MARGIN, 0, layout.PAGE_MARGIN, 0)
+        head.addLayout(top)
+        head.addWidget(self.order_message)
+        box.addLayout(head)
+        box.addWidget(self.splitter, 1)
+
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(layout.REFRESH_COALESCE_MS)
+        self._filter_timer.timeout.connect(self.refresh)
+        self.filter_field.textChanged.connect(lambda _t: self._filter_timer.start())
+        self.state_filter.currentIndexChanged.connect(lambda _i: self.refresh())
+        self._reconcile_timer = QTimer(self)
+        self._reconcile_timer.setInterval(reconcile_interval_ms)
+        self._reconcile_timer.timeout.connect(self.reconcile)
+        if reconcile_interval_ms > 0:
+            self._reconcile_timer.start()
+
+    # -- opening an order ---------------------------------------------------------------------
+
+    def open_typed_order(self) -> None:
+        text = self.order_field.text()
+        service = self._service
+
+        def work(_ctx: JobContext) -> ShipmentForm:
+            return service.form(service.find_order(text))
+
+        self._load(work)
+
+    def open_order(self, dsco_order_id: str) -> None:
+        """Show the form for one order (the order detail's "Ship" calls this)."""
+        service = self._service
+        self._load(lambda _ctx: service.form(dsco_order_id))
+
+    def _load(self, work: Callable[[JobContext], ShipmentForm]) -> None:
+        self.order_message.setVisible(False)
+        self._loading = self._jobs.submit(
+            work, name="open order for shipping", on_success=self._loaded, on_error=self._not_loaded
+        )
+
+    def _loaded(self, data: ShipmentForm) -> None:
+        self._loading = None
+        self.form.load(data)
+        self.order_field.setText(data.order.po_number or data.order.dsco_order_id)
+        self.order_loaded.emit(data.order.dsco_order_id)
+
+    def _not_loaded(self, exc: BaseException) -> None:
+        self._loading = None
+        text = exc.message if isinstance(exc, UserFacingError) else f"Could not open it: {exc}"
+        if not isinstance(exc, UserFacingError):
+            log.error("Opening an order for shipping failed", exc_info=exc)
+        self.order_message.setText(text)
+        self.order_message.setStyleSheet(f"color: {layout.ERROR_COLOR};")
+        self.order_message.setVisible(True)
+
+    def _open_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return
+        record: ShipmentRecord = self.model.rows[rows[0].row()]
+        if record.dsco_order_id:
+            self.open_order(record.dsco_order_id)
+
+    # -- the list -----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Reload the list (coalesced: one query at a time, one more if asked meanwhile)."""
+        if self._listing is not None:
+            self._refresh_again = True
+            return
+        text = self.filter_field.text().strip() or None
+        state = self.state_filter.currentData()
+        states = [state] if isinstance(state, ShipmentState) else None
+        service = self._service
+
+        def work(_ctx: JobContext) -> list[ShipmentRecord]:
+            return service.list(states=states, text=text)
+
+        self._listing = self._jobs.submit(
+            work, name="list shipments", on_success=self._listed, on_error=self._list_failed
+        )
+
+    def _listed(self, rows: list[ShipmentRecord]) -> None:
+        self._listing = None
+        self.model.set_rows(rows)
+        counts: dict[ShipmentState, int] = {}
+        for row in rows:
+            counts[row.state] = counts.get(row.state, 0) + 1
+        parts = [f"{n} {s.label.lower()}" for s, n in counts.items() if n]
+        self.summary.setText(", ".join(parts) if parts else "No shipments yet.")
+        self.refreshed.emit()
+        if self._refresh_again:
+            self._refresh_again = False
+            self.refresh()
+
+    def _list_failed(self, exc: BaseException) -> None:
+        self._listing = None
+        self.summary.setText(
+            exc.message if isinstance(exc, UserFacingError) else "The list could not be read."
+        )
+
+    def reconcile(self) -> None:
+        """Settle open shipments against the outbox and DSCO, then refresh if any moved."""
+        if self._reconciling is not None:
+            return
+        client = self._client_provider()
+        service = self._service
+
+        def work(ctx: JobContext) -> int:
+            return len(service.reconcile(client, should_stop=lambda: ctx.cancelled))
+
+        def done(changed: int) -> None:
+            self._reconciling = None
+            if changed:
+                self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self._reconciling = None
+            log.info("Settling shipments failed: %s", exc)
+
+        self._reconciling = self._jobs.submit(
+            work, name="settle shipments", on_success=done, on_error=failed
+        )
+
+    def stop(self) -> None:
+        """Stop the periodic settling (at shutdown)."""
+        self._reconcile_timer.stop()

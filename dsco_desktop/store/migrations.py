@@ -517,12 +517,72 @@ _INVENTORY_EDITOR = (
     "CREATE INDEX inventory_history_sku ON inventory_history(sku, id)",
 )
 
+# Invoices and returns (issue 8). Invoices: the amounts that make up the total, DSCO's answer
+# (messages, the batch requestId), and per line the package (tracking number) and order line it
+# bills, so what is already invoiced is known per package. state: pending (queued) -> sent ->
+# accepted (DSCO has it) | rejected (DSCO's messages) | failed. Returns: DSCO's dates, who
+# started it and the answer sent; per line the supplier's decision, its reason and restocking.
+# return_restocks: accepted units to put back on the shelf, one row per return, SKU and
+# warehouse, handed to the inventory editor's staged changes.
+_INVOICES_RETURNS = (
+    "ALTER TABLE invoices ADD COLUMN consumer_order_number TEXT",
+    "ALTER TABLE invoices ADD COLUMN subtotal REAL",
+    "ALTER TABLE invoices ADD COLUMN freight_amount REAL",
+    "ALTER TABLE invoices ADD COLUMN handling_amount REAL",
+    "ALTER TABLE invoices ADD COLUMN sales_tax_amount REAL",
+    "ALTER TABLE invoices ADD COLUMN units INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE invoices ADD COLUMN ship_date TEXT",
+    "ALTER TABLE invoices ADD COLUMN source TEXT NOT NULL DEFAULT 'app'",
+    "ALTER TABLE invoices ADD COLUMN dsco_message TEXT",
+    "ALTER TABLE invoices ADD COLUMN messages TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE invoices ADD COLUMN request_id TEXT",
+    "ALTER TABLE invoices ADD COLUMN sent_at TEXT",
+    "ALTER TABLE invoices ADD COLUMN accepted_at TEXT",
+    "CREATE INDEX invoices_outbox ON invoices(outbox_id)",
+    "CREATE INDEX invoices_po ON invoices(po_number)",
+    "ALTER TABLE invoice_lines ADD COLUMN line_key TEXT",
+    "ALTER TABLE invoice_lines ADD COLUMN tracking_number TEXT",
+    "ALTER TABLE returns ADD COLUMN reason TEXT",
+    "ALTER TABLE returns ADD COLUMN return_date TEXT",
+    "ALTER TABLE returns ADD COLUMN dsco_create_date TEXT",
+    "ALTER TABLE returns ADD COLUMN dsco_last_update TEXT",
+    "ALTER TABLE returns ADD COLUMN initiated_by TEXT",
+    "ALTER TABLE returns ADD COLUMN response_reason TEXT",
+    "ALTER TABLE returns ADD COLUMN source TEXT NOT NULL DEFAULT 'dsco'",
+    "ALTER TABLE returns ADD COLUMN dsco_message TEXT",
+    "ALTER TABLE returns ADD COLUMN messages TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE returns ADD COLUMN complete_outbox_id INTEGER",
+    "CREATE UNIQUE INDEX returns_dsco_id ON returns(dsco_return_id)",
+    "CREATE INDEX returns_state ON returns(state)",
+    "ALTER TABLE return_lines ADD COLUMN dsco_item_id TEXT",
+    "ALTER TABLE return_lines ADD COLUMN title TEXT",
+    "ALTER TABLE return_lines ADD COLUMN decision_reason TEXT",
+    "ALTER TABLE return_lines ADD COLUMN restock INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE return_lines ADD COLUMN warehouse_code TEXT",
+    """
+    CREATE TABLE return_restocks (
+        id INTEGER PRIMARY KEY,
+        return_number TEXT NOT NULL,
+        sku TEXT NOT NULL,
+        warehouse_code TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'requested',
+        message TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (return_number, sku, warehouse_code)
+    )
+    """,
+    "CREATE INDEX return_restocks_state ON return_restocks(state)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "catalog, inventory, orders, documents, streams, outbox, activity", _V1),
     Migration(2, "order inbox: sums, search, seen, event history, cancel baselines", _ORDER_INBOX),
     Migration(3, "shipments made in the app, their packages and line quantities", _SHIPMENTS),
     Migration(4, "catalog imports, their rows and results, mapping profiles", _CATALOG_IMPORTS),
     Migration(5, "inventory editor: allocations, staged changes, history", _INVENTORY_EDITOR),
+    Migration(6, "invoices and returns: amounts, answers, decisions, restocks", _INVOICES_RETURNS),
 )
 
 

@@ -20,24 +20,35 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dsco_desktop.domain.fields import FieldDef
 from dsco_desktop.domain.shipping import (
     LineState,
     PackagePlan,
     Preselection,
     Problem,
     check_plan,
+    check_service_level,
     line_states,
     plan_payload,
     preselect,
 )
-from dsco_desktop.domain.tracking import normalize_tracking
+from dsco_desktop.domain.tracking import check_tracking, normalize_tracking
 from dsco_desktop.dsco.errors import DscoError
 from dsco_desktop.errors import UserFacingError
+from dsco_desktop.spreadsheets.mapping import RowSplitter, auto_map, header_text, is_blank_row
+from dsco_desktop.spreadsheets.reader import (
+    HEADER_SEARCH_ROWS,
+    find_header_row,
+    inspect,
+    iter_rows,
+    read_head,
+)
 from dsco_desktop.store.db import Database
 from dsco_desktop.store.orders import OrderRecord, OrderRepository
 from dsco_desktop.store.outbox import OutboxRepository, OutboxState
@@ -492,6 +503,123 @@ class ShippingService:
                 changed.append(after)
         return changed
 
+    # -- batch ------------------------------------------------------------------------------
+
+    def check_batch(
+        self,
+        raw_rows: Sequence[tuple[int, Mapping[str, Any]]],
+        *,
+        file: str,
+        sheet: str | None = None,
+        columns: Mapping[str, str] | None = None,
+        today: date | None = None,
+    ) -> BatchReport:
+        """Check batch rows ({field: value} by row number) against the local orders."""
+        today = today or date.today()
+        rows = [_parse_row(number, values, today) for number, values in raw_rows]
+        orders: dict[str, OrderRecord | None] = {}
+        lines: dict[str, dict[str, LineState]] = {}
+        used: dict[tuple[str, str], int] = {}
+        owners: dict[str, BatchRow] = {}
+        for row in rows:
+            if not row.po_number:
+                continue
+            order = self._batch_order(row, orders)
+            if order is None:
+                continue
+            row.order_id = order.dsco_order_id
+            if order.dsco_order_id not in lines:
+                lines[order.dsco_order_id] = {ln.key: ln for ln in self.lines_of(order)}
+            line = _match_line(row, list(lines[order.dsco_order_id].values()))
+            if line is not None:
+                row.line_key = line.key
+                self._batch_quantity(row, line, used)
+            self._batch_tracking(row, order, owners)
+        shipments, held_back = _group(rows)
+        return BatchReport(file, sheet, dict(columns or {}), rows, shipments, held_back)
+
+    def _batch_order(
+        self, row: BatchRow, cache: dict[str, OrderRecord | None]
+    ) -> OrderRecord | None:
+        if row.po_number not in cache:
+            ids = self._shipments.order_ids_for(row.po_number)
+            cache[row.po_number] = self._orders.get(ids[0]) if len(ids) == 1 else None
+            if len(ids) > 1:
+                row.errors.append(f"{len(ids)} orders have PO {row.po_number}.")
+                return None
+        order = cache[row.po_number]
+        if order is None:
+            row.errors.append(f"PO {row.po_number} is not among the orders on this computer.")
+        return order
+
+    @staticmethod
+    def _batch_quantity(row: BatchRow, line: LineState, used: dict[tuple[str, str], int]) -> None:
+        if row.quantity <= 0 or row.order_id is None:
+            return
+        name = f"SKU {line.sku}" if line.sku else f"line {line.line_number}"
+        taken = used.get((row.order_id, line.key), 0)
+        left = line.remaining - taken
+        if line.remaining == 0:
+            row.errors.append(
+                f"{name} of PO {row.po_number} cannot ship: {line.not_shippable_reason()}"
+            )
+        elif row.quantity > left:
+            earlier = f", {taken} of them in rows above" if taken else ""
+            row.errors.append(
+                f"Quantity {row.quantity} for {name} is more than the {left} left to ship on PO "
+                f"{row.po_number} (ordered {line.ordered}, shipped {line.shipped}, cancelled "
+                f"{line.cancelled}{earlier})."
+            )
+        elif not row.errors:
+            used[(row.order_id, line.key)] = taken + row.quantity
+
+    def _batch_tracking(
+        self, row: BatchRow, order: OrderRecord, owners: dict[str, BatchRow]
+    ) -> None:
+        if not row.tracking:
+            return
+        owner = owners.get(row.tracking)
+        if owner is not None and owner.po_number != row.po_number:
+            row.errors.append(
+                f"Tracking number {row.tracking} is also used for PO {owner.po_number} "
+                f"(row {owner.row}); one package belongs to one order."
+            )
+            return
+        if owner is not None and owner.carrier.lower() != row.carrier.lower():
+            row.errors.append(
+                f"Row {owner.row} ships tracking number {row.tracking} with {owner.carrier}."
+            )
+            return
+        owners.setdefault(row.tracking, row)
+        on_order = {normalize_tracking(p.tracking_number) for p in order.packages}
+        if row.tracking in on_order:
+            row.errors.append(f"Tracking number {row.tracking} is already on PO {row.po_number}.")
+        elif row.tracking in self._shipments.tracking_in_use([row.tracking]):
+            row.errors.append(f"Tracking number {row.tracking} was already used in a shipment.")
+
+    def send_batch(self, report: BatchReport, *, key_prefix: str) -> list[ShipmentRecord]:
+        """Record and queue the report's ready shipments; a PO DSCO's rules refuse is skipped.
+
+        `key_prefix` (e.g. the file's name and size) makes sending the same file twice queue
+        nothing new.
+        """
+        queued: list[ShipmentRecord] = []
+        for shipment in report.shipments:
+            numbers = "+".join(sorted(p.tracking_number for p in shipment.packages))
+            key = f"batch:{key_prefix}:{shipment.po_number}:{numbers}"
+            try:
+                queued.append(
+                    self.submit(
+                        shipment.order_id,
+                        shipment.packages,
+                        idempotency_key=key,
+                        source="batch",
+                    )
+                )
+            except PlanRejectedError as exc:
+                log.info("batch shipment for PO %s refused: %s", shipment.po_number, exc.detail)
+        return queued
+
     def _require(self, shipment_id: int) -> ShipmentRecord:
         record = self._shipments.get(shipment_id)
         if record is None:
@@ -533,3 +661,343 @@ def _pause(seconds: float, should_stop: Callable[[], bool]) -> None:
         if should_stop():
             return
         time.sleep(min(0.05, left))
+
+
+# -- batch shipments from a spreadsheet ---------------------------------------------------------
+
+BATCH_FIELDS: tuple[FieldDef, ...] = (
+    FieldDef(
+        "po_number",
+        "PO number",
+        kind="identifier",
+        required=True,
+        synonyms=("po", "po #", "po no", "purchase order", "purchase order number", "ponumber"),
+        text_from_numbers=True,
+    ),
+    FieldDef(
+        "sku",
+        "SKU",
+        kind="identifier",
+        synonyms=("item sku", "seller sku", "partner sku", "item"),
+        text_from_numbers=True,
+    ),
+    FieldDef("line_number", "Line number", kind="integer", synonyms=("line", "line #", "line no")),
+    FieldDef(
+        "quantity",
+        "Quantity",
+        kind="integer",
+        required=True,
+        synonyms=("qty", "quantity shipped", "qty shipped", "ship qty", "units"),
+    ),
+    FieldDef("carrier", "Carrier", required=True, synonyms=("ship carrier", "shipping carrier")),
+    FieldDef(
+        "service_level",
+        "Service level",
+        required=True,
+        synonyms=(
+            "service level code",
+            "shipping service level code",
+            "service code",
+            "ship method code",
+            "service",
+        ),
+    ),
+    FieldDef(
+        "tracking",
+        "Tracking number",
+        required=True,
+        synonyms=("tracking", "tracking #", "tracking no", "trackingnumber", "tracking id"),
+        text_from_numbers=True,
+    ),
+    FieldDef("ship_date", "Ship date", kind="date", synonyms=("date shipped", "shipped on")),
+    FieldDef("warehouse", "Warehouse", synonyms=("warehouse code", "ship from")),
+    FieldDef("weight", "Weight", kind="number", synonyms=("ship weight", "weight lb")),
+)
+
+
+@dataclass
+class BatchRow:
+    """One spreadsheet row: what it says and everything wrong with it."""
+
+    row: int  # the spreadsheet's row number (1-based, as Excel shows it)
+    po_number: str = ""
+    sku: str = ""
+    line_number: int | None = None
+    quantity: int = 0
+    carrier: str = ""
+    service_level: str = ""
+    tracking: str = ""
+    ship_date: date | None = None
+    warehouse: str | None = None
+    weight: float | None = None
+    order_id: str | None = None
+    line_key: str | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "poNumber": self.po_number,
+            "sku": self.sku or None,
+            "lineNumber": self.line_number,
+            "quantity": self.quantity,
+            "carrier": self.carrier,
+            "serviceLevel": self.service_level,
+            "tracking": self.tracking,
+            "shipDate": self.ship_date.isoformat() if self.ship_date else None,
+            "errors": list(self.errors),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class BatchShipment:
+    """The packages the good rows of one PO make up (one singleShipment call)."""
+
+    order_id: str
+    po_number: str
+    packages: tuple[PackagePlan, ...]
+    rows: tuple[int, ...]
+
+
+@dataclass
+class BatchReport:
+    """Every row of a batch file with its problems, and the shipments the good ones make."""
+
+    file: str
+    sheet: str | None
+    columns: dict[str, str]  # field name -> the sheet's header
+    rows: list[BatchRow]
+    shipments: list[BatchShipment]
+    held_back: dict[str, list[int]]  # PO -> its rows with errors (the PO is not sent)
+
+    @property
+    def rows_with_errors(self) -> int:
+        return sum(1 for r in self.rows if r.errors)
+
+    def as_text(self) -> str:
+        lines = [
+            f"{self.file}: {len(self.rows)} rows, {self.rows_with_errors} with errors, "
+            f"{len(self.shipments)} shipment(s) ready to send."
+        ]
+        for row in self.rows:
+            for message in row.errors:
+                lines.append(f"Row {row.row}: {message}")
+            for message in row.warnings:
+                lines.append(f"Row {row.row} (warning): {message}")
+        for po, rows in sorted(self.held_back.items()):
+            where = ", ".join(str(r) for r in rows)
+            lines.append(f"PO {po} is held back until row(s) {where} are fixed.")
+        return "\n".join(lines)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "sheet": self.sheet,
+            "columns": self.columns,
+            "rows": [r.as_dict() for r in self.rows],
+            "rowsWithErrors": self.rows_with_errors,
+            "shipmentsReady": len(self.shipments),
+            "heldBack": self.held_back,
+        }
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _whole(value: Any, label: str, errors: list[str]) -> int | None:
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        number = float(text.replace(",", ""))
+    except ValueError:
+        errors.append(f"{label} '{text}' is not a whole number.")
+        return None
+    if not number.is_integer():
+        errors.append(f"{label} '{text}' is not a whole number.")
+        return None
+    return int(number)
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y/%m/%d", "%d.%m.%Y")
+
+
+def _ship_date(value: Any, errors: list[str]) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _text(value)
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+    except ValueError:
+        errors.append(f"Ship date '{text}' is not a date (write it as YYYY-MM-DD).")
+        return None
+
+
+def _read_batch_rows(
+    path: Path, sheet: str | None
+) -> tuple[str | None, dict[str, str], list[tuple[int, dict[str, Any]]]]:
+    info = inspect(path)
+    chosen = sheet or (None if info.is_text else info.sheets[0])
+    head = read_head(info, chosen, limit=HEADER_SEARCH_ROWS)
+    header_index = find_header_row(head, BATCH_FIELDS)
+    headers = [header_text(c) for c in head[header_index]] if head else []
+    mapping = auto_map(headers, BATCH_FIELDS)
+    mapped = mapping.mapped_fields
+    missing = [fd.label for fd in BATCH_FIELDS if fd.required and fd.name not in mapped]
+    if "sku" not in mapped and "line_number" not in mapped:
+        missing.append("SKU or Line number")
+    if missing:
+        raise UserFacingError(
+            f"{path.name} has no column for {', '.join(missing)}.",
+            detail="Expected columns: "
+            + ", ".join(fd.label for fd in BATCH_FIELDS)
+            + f". Found: {', '.join(h for h in headers if h) or 'none'}.",
+        )
+    columns = {
+        name: mapping.headers[col]
+        for name in sorted(mapped)
+        if (col := mapping.column_of(name)) is not None
+    }
+    splitter = RowSplitter(mapping, BATCH_FIELDS)
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for number, raw in enumerate(iter_rows(info, chosen), start=1):
+        if number <= header_index + 1 or is_blank_row(raw):
+            continue
+        values, _extended = splitter.split(raw)
+        rows.append((number, values))
+    return chosen, columns, rows
+
+
+def check_batch_file(
+    db: Database, path: str | Path, sheet: str | None = None, *, today: date | None = None
+) -> BatchReport:
+    """Read a batch shipment file and check every row against the local orders."""
+    file_path = Path(path)
+    chosen, columns, raw_rows = _read_batch_rows(file_path, sheet)
+    service = ShippingService(db)
+    return service.check_batch(
+        raw_rows, file=file_path.name, sheet=chosen, columns=columns, today=today
+    )
+
+
+def _parse_row(number: int, values: Mapping[str, Any], today: date) -> BatchRow:
+    row = BatchRow(row=number)
+    errors = row.errors
+    row.po_number = _text(values.get("po_number"))
+    if not row.po_number:
+        errors.append("PO number is missing.")
+    row.sku = _text(values.get("sku"))
+    row.line_number = _whole(values.get("line_number"), "Line number", errors)
+    if not row.sku and row.line_number is None and not any("Line number" in e for e in errors):
+        errors.append("Name the line: give its SKU or its line number.")
+    quantity = _whole(values.get("quantity"), "Quantity", errors)
+    if quantity is None:
+        if not any(e.startswith("Quantity") for e in errors):
+            errors.append("Quantity is missing.")
+    elif quantity < 1:
+        errors.append(f"Quantity must be at least 1 (it is {quantity}).")
+    else:
+        row.quantity = quantity
+    row.carrier = _text(values.get("carrier"))
+    row.service_level = _text(values.get("service_level")).upper()
+    row.tracking = normalize_tracking(_text(values.get("tracking")))
+    if not row.carrier:
+        errors.append("Carrier is missing.")
+    else:
+        problem = check_service_level(row.service_level, row.carrier)
+        if problem:
+            errors.append(problem)
+        tracking = check_tracking(row.tracking, row.carrier)
+        if not tracking.ok:
+            errors.append(tracking.message)
+    row.ship_date = _ship_date(values.get("ship_date"), errors) or today
+    if row.ship_date > today:
+        row.warnings.append("The ship date is in the future.")
+    row.warehouse = _text(values.get("warehouse")) or None
+    weight_text = _text(values.get("weight"))
+    if weight_text:
+        try:
+            row.weight = float(weight_text)
+            if row.weight <= 0:
+                errors.append("Weight must be more than 0.")
+        except ValueError:
+            errors.append(f"Weight '{weight_text}' is not a number.")
+    return row
+
+
+def _match_line(row: BatchRow, lines: Sequence[LineState]) -> LineState | None:
+    if row.line_number is not None:
+        line = next((ln for ln in lines if ln.line_number == row.line_number), None)
+        if line is None:
+            row.errors.append(f"PO {row.po_number} has no line {row.line_number}.")
+        elif row.sku and line.sku and line.sku != row.sku:
+            row.errors.append(
+                f"Line {row.line_number} of PO {row.po_number} is SKU {line.sku}, not {row.sku}."
+            )
+            return None
+        return line
+    matches = [ln for ln in lines if ln.sku == row.sku]
+    if not matches:
+        row.errors.append(f"PO {row.po_number} has no line with SKU {row.sku}.")
+        return None
+    return next((ln for ln in matches if ln.remaining > 0), matches[0])
+
+
+def _group(rows: Sequence[BatchRow]) -> tuple[list[BatchShipment], dict[str, list[int]]]:
+    """Good rows per PO, then per tracking number; a PO with any bad row is held back."""
+    by_po: dict[str, list[BatchRow]] = {}
+    for row in rows:
+        if row.po_number:
+            by_po.setdefault(row.po_number, []).append(row)
+    shipments: list[BatchShipment] = []
+    held_back: dict[str, list[int]] = {}
+    for po, po_rows in by_po.items():
+        bad = [r.row for r in po_rows if r.errors]
+        if bad:
+            held_back[po] = bad
+            continue
+        packages: dict[str, list[BatchRow]] = {}
+        for row in po_rows:
+            packages.setdefault(row.tracking, []).append(row)
+        plans = []
+        for tracking, package_rows in packages.items():
+            first = package_rows[0]
+            quantities: dict[str, int] = {}
+            for row in package_rows:
+                assert row.line_key is not None
+                quantities[row.line_key] = quantities.get(row.line_key, 0) + row.quantity
+            plans.append(
+                PackagePlan(
+                    carrier=first.carrier,
+                    service_level_code=first.service_level,
+                    tracking_number=tracking,
+                    ship_date=first.ship_date,
+                    weight=first.weight,
+                    warehouse_code=first.warehouse,
+                    quantities=quantities,
+                )
+            )
+        order_id = po_rows[0].order_id
+        assert order_id is not None
+        shipments.append(BatchShipment(order_id, po, tuple(plans), tuple(r.row for r in po_rows)))
+    return shipments, held_back

@@ -1,7 +1,7 @@
 """Product identifiers (UPC, EAN, GTIN, ISBN): digit counts and check digits, as DSCO checks them.
 
 Lengths follow the vendor spec's patterns: UPC 6 or 12 digits, EAN 8 or 13, GTIN 8 or 12-14,
-ISBN 10 or 13. Every GTIN-family code of 8 digits or more ends in a mod-10 check digit
+ISBN 10 or 13, digits only. Every GTIN-family code of 8 digits or more ends in a mod-10 check digit
 (GS1); ISBN-10 ends in a mod-11 one (which may be "X"). Six-digit UPC-E codes are compressed
 and carry no checkable digit here, so only their length is checked.
 
@@ -65,12 +65,12 @@ def identifier_problem(kind: IdentifierKind, code: str) -> str | None:
     name = NAMES[kind]
     lengths = LENGTHS[kind]
     allowed = " or ".join(str(n) for n in lengths) if kind != "gtin" else "8, 12, 13 or 14"
-    if kind == "isbn" and len(code) == 10 and code[:9].isdigit() and code[9] in "xX":
-        pass  # ISBN-10 may end in X
-    elif not code.isdigit():
+    if not code.isdigit():
+        # DSCO's pattern is digits only, so an ISBN-10 ending in X cannot be sent as is.
         return f"{name} {code} must contain digits only ({allowed} digits)."
     if len(code) not in lengths:
-        return f"{name} {code} has {len(code)} digits; DSCO needs {allowed}."
+        digits = "digit" if len(code) == 1 else "digits"
+        return f"{name} {code} has {len(code)} {digits}; DSCO needs {allowed}."
     if kind == "isbn" and len(code) == 10:
         if not has_valid_isbn10_check_digit(code):
             return f"ISBN {code} has a wrong check digit."

@@ -315,6 +315,15 @@ class CatalogImportService:
         self.profiles = MappingProfileRepository(db)
         self.outbox = OutboxRepository(db)
 
+    @property
+    def db(self) -> Database:
+        return self._db
+
+    def column_titles(self, import_id: int) -> list[str]:
+        """The sheet's column titles of an import (letters for untitled columns)."""
+        record = self._import(import_id)
+        return [h or f"Column {column_letter(i)}" for i, h in enumerate(record.headers)]
+
     # -- mapping ---------------------------------------------------------------------------
 
     def _remembered(self, key: str) -> tuple[str, dict[str, str]] | None:

@@ -17,6 +17,7 @@ No Qt here: the UI runs these on its job helper, the command line runs them dire
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 import uuid
@@ -620,6 +621,18 @@ class ShippingService:
                 log.info("batch shipment for PO %s refused: %s", shipment.po_number, exc.detail)
         return queued
 
+    def documents(self, order_ids: Sequence[str], kind: str) -> tuple[str, str]:
+        """(title, HTML) of the packing slips ("slip") or the pick list ("pick") of orders."""
+        orders = [o for o in (self._orders.get(i) for i in order_ids) if o is not None]
+        if not orders:
+            raise UserFacingError("None of these orders is on this computer.")
+        lines = {o.dsco_order_id: self.lines_of(o) for o in orders}
+        if kind == "pick":
+            return f"Pick list ({len(orders)} orders)", pick_list_html(orders, lines)
+        names = ", ".join(o.po_number or o.dsco_order_id for o in orders[:3])
+        more = f" and {len(orders) - 3} more" if len(orders) > 3 else ""
+        return f"Packing slips {names}{more}", packing_slip_html(orders, lines)
+
     def _require(self, shipment_id: int) -> ShipmentRecord:
         record = self._shipments.get(shipment_id)
         if record is None:
@@ -1001,3 +1014,85 @@ def _group(rows: Sequence[BatchRow]) -> tuple[list[BatchShipment], dict[str, lis
         assert order_id is not None
         shipments.append(BatchShipment(order_id, po, tuple(plans), tuple(r.row for r in po_rows)))
     return shipments, held_back
+
+
+# -- packing slips and pick lists (HTML; the UI prints it to PDF) ------------------------------
+
+
+def _esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _address_lines(ship_to: Mapping[str, Any]) -> list[str]:
+    lines = [ship_to.get("name"), ship_to.get("company"), ship_to.get("attention")]
+    street = ship_to.get("address") or [ship_to.get("address1"), ship_to.get("address2")]
+    lines += list(street if isinstance(street, list) else [street])
+    city = ", ".join(p for p in (ship_to.get("city"), ship_to.get("region")) if p)
+    lines.append(" ".join(p for p in (city, ship_to.get("postal")) if p))
+    lines.append(ship_to.get("country"))
+    return [str(line) for line in lines if line]
+
+
+_SLIP_STYLE = (
+    "body { font-family: sans-serif; font-size: 10pt; } h1 { font-size: 16pt; } "
+    "table { border-collapse: collapse; } th, td { border: 1px solid #999; padding: 4px; } "
+    "th { background: #eee; text-align: left; }"
+)
+
+
+def packing_slip_html(
+    orders: Sequence[OrderRecord], lines_by_order: Mapping[str, Sequence[LineState]]
+) -> str:
+    """One packing slip per order (a page each): ship-to, PO, and the lines with quantities."""
+    pages: list[str] = []
+    for number, order in enumerate(orders):
+        raw = order.raw
+        lines = lines_by_order.get(order.dsco_order_id, ())
+        rows = "".join(
+            f"<tr><td>{_esc(ln.line_number)}</td><td>{_esc(ln.sku)}</td><td>{_esc(ln.title)}</td>"
+            f"<td align='right'>{ln.ordered}</td><td align='right'>{ln.shipped}</td>"
+            f"<td align='right'>{ln.remaining + ln.pending}</td></tr>"
+            for ln in lines
+        )
+        address = "<br>".join(_esc(a) for a in _address_lines(order.ship_to))
+        message = raw.get("packingSlipMessage") or raw.get("giftMessage")
+        page_break = "" if number == len(orders) - 1 else " style='page-break-after: always'"
+        pages.append(
+            f"<div{page_break}><h1>Packing slip</h1>"
+            f"<p><b>PO:</b> {_esc(order.po_number)} &nbsp; <b>Order:</b> "
+            f"{_esc(raw.get('consumerOrderNumber') or order.dsco_order_id)} &nbsp; "
+            f"<b>Retailer:</b> {_esc(order.trading_partner_name or order.channel)}</p>"
+            f"<p><b>Ship to:</b><br>{address}</p>"
+            "<table width='100%'><tr><th>Line</th><th>SKU</th><th>Item</th><th>Ordered</th>"
+            f"<th>Shipped before</th><th>In this shipment</th></tr>{rows}</table>"
+            + (f"<p><i>{_esc(message)}</i></p>" if message else "")
+            + "</div>"
+        )
+    return f"<html><head><style>{_SLIP_STYLE}</style></head><body>{''.join(pages)}</body></html>"
+
+
+def pick_list_html(
+    orders: Sequence[OrderRecord], lines_by_order: Mapping[str, Sequence[LineState]]
+) -> str:
+    """One pick list for many orders: units to pick per SKU, then which PO takes how many."""
+    per_sku: dict[str, list[tuple[str, int, str]]] = {}
+    for order in orders:
+        for line in lines_by_order.get(order.dsco_order_id, ()):
+            units = line.remaining + line.pending
+            if units > 0:
+                per_sku.setdefault(line.sku or "(no SKU)", []).append(
+                    (order.po_number or order.dsco_order_id, units, line.title or "")
+                )
+    rows = "".join(
+        f"<tr><td>{_esc(sku)}</td><td>{_esc(picks[0][2])}</td>"
+        f"<td align='right'><b>{sum(u for _, u, _ in picks)}</b></td>"
+        f"<td>{_esc(', '.join(f'{po} x{u}' for po, u, _ in picks))}</td></tr>"
+        for sku, picks in sorted(per_sku.items())
+    )
+    total = sum(u for picks in per_sku.values() for _, u, _ in picks)
+    return (
+        f"<html><head><style>{_SLIP_STYLE}</style></head><body><h1>Pick list</h1>"
+        f"<p>{len(orders)} order(s), {len(per_sku)} SKU(s), {total} unit(s) to pick.</p>"
+        "<table width='100%'><tr><th>SKU</th><th>Item</th><th>Units</th><th>Orders</th></tr>"
+        f"{rows}</table></body></html>"
+    )

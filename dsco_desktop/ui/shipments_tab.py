@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -34,6 +36,7 @@ from dsco_desktop.services.shipping import ShipmentForm, ShippingService
 from dsco_desktop.store.shipments import ShipmentRecord, ShipmentState
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.jobs import JobContext, JobRunner
+from dsco_desktop.ui.packing_slips import write_pdf
 from dsco_desktop.ui.shipment_form import ClientProvider, ShipmentFormWidget
 from dsco_desktop.ui.shipment_models import ShipmentsModel
 
@@ -48,6 +51,7 @@ class ShipmentsTab(QWidget):
 
     refreshed = Signal()  # the list was reloaded
     order_loaded = Signal(str)  # the form shows this dscoOrderId
+    documents_written = Signal(str, int)  # PDF path, pages
 
     def __init__(
         self,
@@ -110,12 +114,26 @@ class ShipmentsTab(QWidget):
             header.resizeSection(column, width)
         self.table.doubleClicked.connect(self._open_selected)
         self.summary = QLabel()
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.slip_button = QPushButton("Packing slips PDF…")
+        self.slip_button.setToolTip(
+            "Packing slips of the selected shipments' orders, or of the order in the form."
+        )
+        self.slip_button.clicked.connect(lambda: self.export_documents("slip"))
+        self.pick_button = QPushButton("Pick list PDF…")
+        self.pick_button.setToolTip("One pick list for the selected shipments' orders.")
+        self.pick_button.clicked.connect(lambda: self.export_documents("pick"))
+        self.documents_message = QLabel()
+        self.documents_message.setVisible(False)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Ship order"))
         top.addWidget(self.order_field)
         top.addWidget(self.open_button)
         top.addStretch(1)
+        top.addWidget(self.documents_message)
+        top.addWidget(self.slip_button)
+        top.addWidget(self.pick_button)
 
         list_bar = QHBoxLayout()
         list_bar.addWidget(QLabel("Shipments"))
@@ -262,6 +280,58 @@ class ShipmentsTab(QWidget):
         self._reconciling = self._jobs.submit(
             work, name="settle shipments", on_success=done, on_error=failed
         )
+
+    # -- packing slips and pick lists ----------------------------------------------------------
+
+    def selected_order_ids(self) -> list[str]:
+        """Orders of the selected shipments, else the order in the form."""
+        ids: list[str] = []
+        for index in self.table.selectionModel().selectedRows():
+            order_id = self.model.rows[index.row()].dsco_order_id
+            if order_id and order_id not in ids:
+                ids.append(order_id)
+        if not ids and self.form.data is not None:
+            ids.append(self.form.data.order.dsco_order_id)
+        return ids
+
+    def export_documents(
+        self, kind: str, order_ids: list[str] | None = None, path: Path | None = None
+    ) -> None:
+        """Write packing slips ("slip") or a pick list ("pick") to a PDF on a job thread."""
+        ids = order_ids if order_ids is not None else self.selected_order_ids()
+        if not ids:
+            self._documents_note("Open an order or select shipments first.", layout.ERROR_COLOR)
+            return
+        if path is None:
+            name = "pick-list.pdf" if kind == "pick" else "packing-slips.pdf"
+            chosen, _filter = QFileDialog.getSaveFileName(
+                self, "Save PDF", str(Path.home() / name), "PDF files (*.pdf)"
+            )
+            if not chosen:
+                return
+            path = Path(chosen)
+        service = self._service
+        target = path
+
+        def work(_ctx: JobContext) -> tuple[Path, int]:
+            title, html = service.documents(ids, kind)
+            return target, write_pdf(html, target, title)
+
+        def done(result: tuple[Path, int]) -> None:
+            written, pages = result
+            self._documents_note(f"Saved {written.name} ({pages} page(s)).", layout.OK_COLOR)
+            self.documents_written.emit(str(written), pages)
+
+        def failed(exc: BaseException) -> None:
+            text = exc.message if isinstance(exc, UserFacingError) else f"PDF failed: {exc}"
+            self._documents_note(text, layout.ERROR_COLOR)
+
+        self._jobs.submit(work, name="write PDF", on_success=done, on_error=failed)
+
+    def _documents_note(self, text: str, color: str) -> None:
+        self.documents_message.setText(text)
+        self.documents_message.setStyleSheet(f"color: {color};")
+        self.documents_message.setVisible(True)
 
     def stop(self) -> None:
         """Stop the periodic settling (at shutdown)."""

@@ -112,6 +112,7 @@ class DscoDesktop(QObject):
         self.worker: OutboxWorker | None = None
         self.crash_handler: CrashHandler | None = None
         self.account_dialog: AccountDialog | None = None
+        self.catalog_tab: Any = None
         self._activity_repos = threading.local()
         self._sender_cache: tuple[int, Any] | None = None
         self._shut_down = False
@@ -144,6 +145,7 @@ class DscoDesktop(QObject):
         self.notifier.recorded.connect(self.window.status.on_call)
         self.notifier.recorded.connect(self.window.activity_tab.notify_new_calls)
         self.window.account_requested.connect(self.open_account_dialog)
+        self._build_catalog_tab()
         self._show_environment()
 
         db = self.db
@@ -156,6 +158,21 @@ class DscoDesktop(QObject):
         self.worker.counts_changed.connect(self._outbox_counts_changed)
         self.worker.start()
         self.window.activity_tab.refresh_now()
+
+    def _build_catalog_tab(self) -> None:
+        from dsco_desktop.services.catalog_import import CatalogImportService
+        from dsco_desktop.ui.catalog_tab import CatalogTab
+
+        assert self.window is not None and self.jobs is not None
+        self.catalog_tab = CatalogTab(
+            CatalogImportService(self.db),
+            self.jobs,
+            client_provider=self.session.client,
+            deliver=self.wake_outbox,
+        )
+        self.catalog_tab.message.connect(self.bridge.status)
+        self.window.set_page("Catalog", self.catalog_tab)
+        self.catalog_tab.refresh()
 
     def show(self) -> None:
         """Show the window; without usable credentials, open the account dialog over it."""
@@ -381,9 +398,41 @@ def _quit_after_show(qapp: QApplication, started: float) -> None:
     qapp.quit()
 
 
+def catalog_main(argv: Sequence[str]) -> int:
+    """`dsco-desktop catalog check FILE [--json] [--sheet NAME]`: the per-row report, no GUI.
+
+    Exit status: 0 no errors, 1 rows with errors, 2 the file could not be read.
+    """
+    from dsco_desktop.services.catalog_import import check_file, dumps_report
+
+    parser = argparse.ArgumentParser(
+        prog="dsco-desktop catalog",
+        description="Check a catalog spreadsheet against DSCO's rules without opening the app.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="print every problem of every row")
+    check.add_argument("file", help="an .xlsx, .xlsm, .csv or .tsv file")
+    check.add_argument("--sheet", help="the sheet to check (default: the first)")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    args = parser.parse_args(argv)
+    try:
+        report = check_file(args.file, args.sheet)
+    except UserFacingError as exc:
+        if args.json:
+            print(json.dumps({"file": args.file, "error": exc.message, "detail": exc.detail}))
+        else:
+            print(f"{exc.message}" + (f"\n{exc.detail}" if exc.detail else ""), file=sys.stderr)
+        return EXIT_STARTUP_FAILED
+    print(dumps_report(report) if args.json else report.as_text())
+    return 1 if report.rows_with_errors else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["catalog"]:
+        return catalog_main(arguments[1:])
+    args = build_parser().parse_args(arguments)
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("DSCO Desktop")

@@ -68,6 +68,18 @@ class MainWindow(QMainWindow):
         # "&" marks a keyboard shortcut in tab titles; "&&" shows a real ampersand.
         self.tabs.addTab(page, name.replace("&", "&&"))
 
+    def set_page(self, name: str, page: QWidget) -> None:
+        """Put a tab's real page where its placeholder is (same position, same title)."""
+        old = self.pages[name]
+        index = self.tabs.indexOf(old)
+        was_current = self.tabs.currentWidget() is old
+        self.tabs.removeTab(index)
+        self.tabs.insertTab(index, page, name.replace("&", "&&"))
+        self.pages[name] = page
+        if was_current:
+            self.tabs.setCurrentWidget(page)
+        old.deleteLater()
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.account_action = QAction("&Account…", self)

@@ -1,0 +1,321 @@
+"""The Catalog tab: what the local catalog holds, DSCO's status per SKU, imports and exports.
+
+The table shows stored items (searched, filtered and sorted in SQL on a job thread, then the
+model is reset), at most `LIST_LIMIT` at a time. "Import spreadsheet…" (or dropping a file on
+the tab) opens the import wizard; "Export…" writes what is shown to .xlsx or .csv; "Template…"
+saves an empty catalog workbook with DSCO's columns and notes. Imports whose results DSCO had not
+confirmed when the app stopped are listed on a banner with a button to check them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dsco_desktop.services.catalog_import import (
+    CatalogImportService,
+    ImportSummary,
+    direct_delivery,
+    write_template,
+)
+from dsco_desktop.store.catalog_imports import ImportRecord
+from dsco_desktop.store.items import ItemRecord
+from dsco_desktop.ui import layout
+from dsco_desktop.ui.catalog_models import CatalogItemsModel
+from dsco_desktop.ui.import_wizard import ImportWizard, dropped_spreadsheet
+from dsco_desktop.ui.jobs import Job, JobContext, JobRunner
+
+LIST_LIMIT = 10_000
+STATE_FILTERS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
+    ("All items", None),
+    ("Rejected or not delivered", ("rejected", "failed")),
+    ("Waiting for DSCO", ("pending",)),
+    ("Accepted", ("accepted",)),
+    ("Never sent", ("unknown",)),
+)
+ClientProvider = Callable[[], Any]
+
+
+class CatalogTab(QWidget):
+    """Stored catalog with DSCO status, import wizard, exports and the template."""
+
+    message = Signal(str)  # a status-bar line
+
+    def __init__(
+        self,
+        service: CatalogImportService,
+        jobs: JobRunner,
+        *,
+        client_provider: ClientProvider,
+        deliver: Callable[[], object] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.jobs = jobs
+        self.client_provider = client_provider
+        self.deliver = deliver
+        self.wizard: ImportWizard | None = None
+        self._order = ("sku", False)
+        self.unfinished: list[ImportRecord] = []
+        self.setAcceptDrops(True)
+
+        import_button = QPushButton("Import spreadsheet…")
+        import_button.setDefault(True)
+        # clicked(bool) must not reach open_wizard(path).
+        import_button.clicked.connect(lambda: self.open_wizard())  # noqa: PLW0108
+        export_button = QPushButton("Export…")
+        export_button.clicked.connect(self._export_clicked)
+        template_button = QPushButton("Template…")
+        template_button.setToolTip("Save an empty catalog workbook with DSCO's columns")
+        template_button.clicked.connect(self._template_clicked)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search SKU, title, UPC or brand")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(layout.SEARCH_FIELD_MIN_WIDTH)
+        self.state_filter = QComboBox()
+        for text, _states in STATE_FILTERS:
+            self.state_filter.addItem(text)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(layout.REFRESH_COALESCE_MS)
+        self._debounce.timeout.connect(self.refresh)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.state_filter.currentIndexChanged.connect(lambda _i: self.refresh())
+
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(
+            f"background: {layout.WARNING_BACKGROUND}; border: 1px solid {layout.WARNING_BORDER};"
+            " padding: 6px;"
+        )
+        self.check_button = QPushButton("Check DSCO's results")
+        self.check_button.clicked.connect(self.check_unfinished)
+        banner_row = QHBoxLayout()
+        banner_row.addWidget(self.banner, 1)
+        banner_row.addWidget(self.check_button)
+        self.banner_host = QWidget()
+        self.banner_host.setLayout(banner_row)
+        banner_row.setContentsMargins(0, 0, 0, 0)
+        self.banner_host.hide()
+
+        self.model = CatalogItemsModel(self)
+        self.model.sort_requested.connect(self._sort)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((120, 290, 80, 110, 110, 70, 70, 110)):
+            self.table.setColumnWidth(column, width)
+        self.count_label = QLabel()
+        self.empty_hint = QLabel(
+            "Your catalog is empty. Import a spreadsheet (or drop one here) to start; "
+            "“Template…” gives you a workbook with DSCO's columns."
+        )
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setStyleSheet("color: palette(mid); padding: 24px;")
+        self.empty_hint.hide()
+
+        tools = QHBoxLayout()
+        tools.setSpacing(layout.INLINE_SPACING)
+        tools.addWidget(import_button)
+        tools.addWidget(export_button)
+        tools.addWidget(template_button)
+        tools.addSpacing(layout.SECTION_SPACING)
+        tools.addWidget(self.search, 1)
+        tools.addWidget(self.state_filter)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(*(layout.PAGE_MARGIN,) * 4)
+        box.setSpacing(layout.SECTION_SPACING)
+        box.addLayout(tools)
+        box.addWidget(self.banner_host)
+        box.addWidget(self.empty_hint)
+        box.addWidget(self.table, 1)
+        box.addWidget(self.count_label)
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _states(self) -> tuple[str, ...] | None:
+        return STATE_FILTERS[self.state_filter.currentIndex()][1]
+
+    def _sort(self, column: str, descending: bool) -> None:
+        self._order = (column, descending)
+        self.refresh()
+
+    def refresh(self) -> Job[Any]:
+        """Reload the list (and the unfinished imports) from the store, off the GUI thread."""
+        text = self.search.text().strip() or None
+        states = self._states()
+        order, descending = self._order
+
+        def work(_ctx: JobContext) -> tuple[list[ItemRecord], int, int, list[ImportRecord]]:
+            items = self.service.items.search(
+                text=text,
+                dsco_states=states,
+                order_by=order,
+                descending=descending,
+                limit=LIST_LIMIT,
+            )
+            matching = self.service.items.count_matching(text=text, dsco_states=states)
+            total = self.service.items.count()
+            return items, matching, total, self.service.imports.unfinished()
+
+        return self.jobs.submit(work, name="load catalog", on_success=self._loaded)
+
+    def _loaded(self, result: tuple[list[ItemRecord], int, int, list[ImportRecord]]) -> None:
+        items, matching, total, unfinished = result
+        self.model.set_rows(items)
+        shown = len(items)
+        if matching > shown:
+            self.count_label.setText(
+                f"Showing {shown:,} of {matching:,} matching items; search to narrow it down."
+            )
+        else:
+            self.count_label.setText(f"{matching:,} of {total:,} items")
+        self.empty_hint.setVisible(total == 0)
+        self.table.setVisible(total > 0)
+        self.unfinished = unfinished
+        if unfinished:
+            names = ", ".join(r.file_name for r in unfinished[:3])
+            more = f" and {len(unfinished) - 3} more" if len(unfinished) > 3 else ""
+            self.banner.setText(
+                f"DSCO has not confirmed every item of {names}{more} yet. "
+                "Check its results to see which SKUs it accepted."
+            )
+        self.banner_host.setVisible(bool(unfinished))
+
+    # -- imports ---------------------------------------------------------------------------
+
+    def open_wizard(self, path: Path | None = None) -> ImportWizard:
+        """Open the import wizard (on a file, when given)."""
+        if self.wizard is not None and self.wizard.isVisible():
+            self.wizard.raise_()
+        else:
+            self.wizard = ImportWizard(
+                self.service,
+                self.jobs,
+                client_provider=self.client_provider,
+                deliver=self.deliver,
+                parent=self,
+            )
+            self.wizard.imported.connect(lambda _id: self.refresh())
+            self.wizard.finished.connect(lambda _r: self.refresh())
+            self.wizard.open()
+        if path is not None:
+            self.wizard.load_file(path)
+        return self.wizard
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_spreadsheet(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = dropped_spreadsheet(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.open_wizard(path)
+
+    def check_unfinished(self) -> list[Job[Any]]:
+        """Follow up every import whose results were not all in (after a restart, say)."""
+        client = self.client_provider()
+        if client is None:
+            self.message.emit("Set up your DSCO account first (File > Account…).")
+            return []
+        deliver = self.deliver or direct_delivery(self.service.db, client)
+        started = []
+        for record in self.unfinished:
+            import_id = record.id
+
+            def work(ctx: JobContext, import_id: int = import_id) -> ImportSummary:
+                return self.service.follow(
+                    import_id,
+                    client,
+                    progress=ctx.progress,
+                    should_stop=lambda: ctx.cancelled,
+                    timeout_s=60.0,
+                    deliver=deliver,
+                )
+
+            started.append(
+                self.jobs.submit(work, name="check catalog results", on_success=self._followed)
+            )
+        self.check_button.setEnabled(False)
+        return started
+
+    def _followed(self, summary: ImportSummary) -> None:
+        self.check_button.setEnabled(True)
+        push = summary.counts.push or {}
+        self.message.emit(
+            f"{summary.file_name}: {push.get('accepted', 0):,} accepted, "
+            f"{push.get('rejected', 0):,} rejected, "
+            f"{sum(push.get(s, 0) for s in ('queued', 'sent', 'pending')):,} still waiting."
+        )
+        self.refresh()
+
+    # -- exports ---------------------------------------------------------------------------
+
+    def _export_clicked(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Export the catalog", "catalog.xlsx", "Excel (*.xlsx);;CSV (*.csv)"
+        )
+        if name:
+            self.export(Path(name))
+
+    def export(self, path: Path) -> Job[Any]:
+        """Write the items matching the current search and filter to .xlsx or .csv."""
+        text = self.search.text().strip() or None
+        states = self._states()
+
+        def work(_ctx: JobContext) -> int:
+            return self.service.export_catalog(path, text=text, dsco_states=states)
+
+        return self.jobs.submit(
+            work,
+            name="export catalog",
+            on_success=lambda n: self.message.emit(f"Exported {n:,} items to {path}."),
+        )
+
+    def _template_clicked(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save the catalog template", "dsco-catalog-template.xlsx", "Excel (*.xlsx)"
+        )
+        if name:
+            self.save_template(Path(name))
+
+    def save_template(self, path: Path) -> Job[Any]:
+        def work(_ctx: JobContext) -> Path:
+            write_template(path)
+            return path
+
+        return self.jobs.submit(
+            work,
+            name="save template",
+            on_success=lambda p: self.message.emit(
+                f"Template saved to {p}. Fill it in, then import it here."
+            ),
+        )

@@ -1,0 +1,185 @@
+"""The Catalog tab and the import wizard, driven like a user would, against the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWizard
+from pytestqt.qtbot import QtBot
+
+from dsco_desktop.dsco.client import DscoClient
+from dsco_desktop.services.catalog_import import CatalogImportService
+from dsco_desktop.store.db import Database
+from dsco_desktop.ui.catalog_models import ImportRowsModel, RawRole
+from dsco_desktop.ui.catalog_tab import CatalogTab
+from dsco_desktop.ui.jobs import JobRunner
+from tests.spreadsheets.sheets import write_xlsx
+
+SHOTS = Path("/tmp/shots")
+WAIT_MS = 20_000
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(tmp_path / "app.sqlite3")
+    yield database
+    database.close_all()
+
+
+@pytest.fixture
+def jobs(qtbot: QtBot) -> Iterator[JobRunner]:
+    runner = JobRunner()
+    yield runner
+    runner.shutdown()
+
+
+@pytest.fixture
+def client(sandbox: Any) -> Iterator[DscoClient]:
+    with DscoClient(sandbox.base_url, sandbox.client_id, sandbox.client_secret) as dsco:
+        yield dsco
+
+
+@pytest.fixture
+def tab(qtbot: QtBot, db: Database, jobs: JobRunner, client: DscoClient) -> CatalogTab:
+    widget = CatalogTab(CatalogImportService(db), jobs, client_provider=lambda: client)
+    qtbot.addWidget(widget)
+    widget.resize(1200, 700)
+    widget.show()
+    return widget
+
+
+def shot(widget: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(SHOTS / f"{name}.png"))
+
+
+def cell(model: ImportRowsModel, row_number: int, header: str, role: int) -> Any:
+    position = next(i for i, r in enumerate(model.rows) if r.row_number == row_number)
+    column = next(
+        c
+        for c in range(model.columnCount())
+        if model.headerData(c, Qt.Orientation.Horizontal) == header
+    )
+    return model.data(model.index(position, column), role)
+
+
+def test_wizard_from_file_to_confirmed_push_with_an_inline_fix(
+    qtbot: QtBot, tab: CatalogTab, tmp_path: Path, client: DscoClient
+) -> None:
+    path = write_xlsx(
+        tmp_path / "supplier.xlsx",
+        [
+            ["Spring catalog"],
+            ["Item SKU", "Product Name", "Status", "MSRP", "Colour", "Image 1"],
+            ["W1", "Linen towel", "active", 12.5, "White", "https://img.example/w1.jpg"],
+            ["W2", "Cotton towel", "active", "$9.99", "Blue", "https://img.example/w2.jpg"],
+            ["W3", "Bath mat", "active", 30, "Grey", "https://img.example/w3.jpg"],
+        ],
+    )
+    shot(tab, "catalog_tab_empty")
+    wizard = tab.open_wizard(path)
+    wizard.resize(1100, 720)
+    qtbot.waitUntil(wizard.file_page.isComplete, timeout=WAIT_MS)
+    assert wizard.preview is not None and wizard.preview.header_row == 1
+    shot(wizard, "import_1_file")
+    wizard.next()
+    page = wizard.mapping_page
+    assert [c.currentData() for c in page.combos] == [
+        "sku",
+        "title",
+        "productStatus",
+        "msrp",
+        "colorPrimaryDescription",
+        "images",
+    ]
+    shot(wizard, "import_2_columns")
+    wizard.next()
+    check = wizard.check_page
+    qtbot.waitUntil(lambda: check.isComplete() and check.model.rowCount() == 3, timeout=WAIT_MS)
+    assert "<b>2</b> new" in check.counts.text() and "<b>1</b> with errors" in check.counts.text()
+    # The bad cell is red, with the message on hover, and its row is listed first.
+    assert check.model.rows[0].row_number == 4
+    tip = cell(check.model, 4, "MSRP", Qt.ItemDataRole.ToolTipRole)
+    assert "currency symbol" in tip
+    assert cell(check.model, 4, "MSRP", Qt.ItemDataRole.BackgroundRole) is not None
+    assert wizard.button(QWizard.WizardButton.CommitButton).text() == "Send 2 items to DSCO"
+    shot(wizard, "import_3_check")
+    # Fix it inline: the error clears at once, and the row counts as new.
+    index = check.model.index(0, check.model.model_column(3))
+    assert check.model.setData(index, "9.99", Qt.ItemDataRole.EditRole)
+    qtbot.waitUntil(
+        lambda: cell(check.model, 4, "MSRP", Qt.ItemDataRole.ToolTipRole) is None, timeout=WAIT_MS
+    )
+    assert cell(check.model, 4, "MSRP", Qt.ItemDataRole.BackgroundRole) is None
+    assert cell(check.model, 4, "MSRP", RawRole) == "9.99"
+    assert wizard.button(QWizard.WizardButton.CommitButton).text() == "Send 3 items to DSCO"
+    # Nothing was sent before the confirmation.
+    assert client.get_catalog(item_key="sku", value="W1") is None
+    with qtbot.waitSignal(wizard.imported, timeout=WAIT_MS):
+        wizard.next()
+    send = wizard.send_page
+    assert "<b>3</b> accepted by DSCO" in send.status.text()
+    states = {r.sku: r.push_state for r in send.model.rows}
+    assert states == {"W1": "accepted", "W2": "accepted", "W3": "accepted"}
+    shot(wizard, "import_4_sent")
+    remote = client.get_catalog(item_key="sku", value="W2")
+    assert remote is not None and remote.msrp == 9.99
+    wizard.accept()
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 3, timeout=WAIT_MS)
+    assert [r.dsco_state for r in tab.model.rows] == ["accepted"] * 3
+    shot(tab, "catalog_tab")
+
+
+def test_wizard_says_why_a_locked_file_cannot_be_opened(
+    qtbot: QtBot, tab: CatalogTab, tmp_path: Path
+) -> None:
+    from tests.spreadsheets.sheets import write_encrypted_xlsx
+
+    wizard = tab.open_wizard(write_encrypted_xlsx(tmp_path / "locked.xlsx"))
+    qtbot.waitUntil(wizard.file_page.error.isVisible, timeout=WAIT_MS)
+    assert "protected with a password" in wizard.file_page.error.text()
+    assert not wizard.file_page.isComplete()
+
+
+def test_catalog_tab_filters_exports_and_saves_the_template(
+    qtbot: QtBot, tab: CatalogTab, db: Database, tmp_path: Path, qtmodeltester: Any
+) -> None:
+    service = CatalogImportService(db)
+    service.items.upsert_many(
+        [
+            {"sku": f"S{n:03}", "title": f"Item {n}", "productStatus": "active", "cost": n}
+            for n in range(40)
+        ],
+    )
+    service.items.set_dsco_state({"S001": ("rejected", "title is required")})
+    with qtbot.waitSignal(tab.refresh().finished, timeout=WAIT_MS):
+        pass
+    assert tab.model.rowCount() == 40
+    qtmodeltester.check(tab.model)
+    tab.state_filter.setCurrentIndex(1)  # rejected or not delivered
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1, timeout=WAIT_MS)
+    assert tab.model.rows[0].dsco_message == "title is required"
+    out = tmp_path / "rejected.csv"
+    with qtbot.waitSignal(tab.message, timeout=WAIT_MS) as said:
+        tab.export(out)
+    assert "Exported 1 items" in said.args[0]
+    assert "S001" in out.read_text(encoding="utf-8-sig")
+    template = tmp_path / "template.xlsx"
+    with qtbot.waitSignal(tab.message, timeout=WAIT_MS):
+        tab.save_template(template)
+    assert template.exists()
+
+
+def test_import_rows_model_passes_the_model_tester(
+    qtmodeltester: Any, db: Database, tmp_path: Path
+) -> None:
+    service = CatalogImportService(db)
+    path = write_xlsx(tmp_path / "m.xlsx", [["SKU", "Title", "Status"], ["A", "T", "x"]])
+    import_id = service.validate(service.preview(path)).import_id
+    model = ImportRowsModel()
+    model.set_rows(service.column_titles(import_id), service.imports.rows(import_id))
+    qtmodeltester.check(model)

@@ -539,6 +539,16 @@ class ShippingService:
         shipments, held_back = _group(rows)
         return BatchReport(file, sheet, dict(columns or {}), rows, shipments, held_back)
 
+    def check_batch_path(
+        self, path: str | Path, sheet: str | None = None, *, today: date | None = None
+    ) -> BatchReport:
+        """Read a batch shipment file (xlsx or csv) and check every row."""
+        file_path = Path(path)
+        chosen, columns, raw_rows = _read_batch_rows(file_path, sheet)
+        return self.check_batch(
+            raw_rows, file=file_path.name, sheet=chosen, columns=columns, today=today
+        )
+
     def _batch_order(
         self, row: BatchRow, cache: dict[str, OrderRecord | None]
     ) -> OrderRecord | None:
@@ -905,12 +915,7 @@ def check_batch_file(
     db: Database, path: str | Path, sheet: str | None = None, *, today: date | None = None
 ) -> BatchReport:
     """Read a batch shipment file and check every row against the local orders."""
-    file_path = Path(path)
-    chosen, columns, raw_rows = _read_batch_rows(file_path, sheet)
-    service = ShippingService(db)
-    return service.check_batch(
-        raw_rows, file=file_path.name, sheet=chosen, columns=columns, today=today
-    )
+    return ShippingService(db).check_batch_path(path, sheet, today=today)
 
 
 def _parse_row(number: int, values: Mapping[str, Any], today: date) -> BatchRow:

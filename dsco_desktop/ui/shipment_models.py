@@ -17,6 +17,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QWidget
 
 from dsco_desktop.domain.shipping import LineState
+from dsco_desktop.services.shipping import BatchRow
 from dsco_desktop.store.shipments import ShipmentRecord, ShipmentState
 from dsco_desktop.ui import layout
 
@@ -306,5 +307,84 @@ class ShipmentsModel(QAbstractTableModel):
             color = STATE_COLORS.get(record.state)
             return QBrush(QColor(color)) if color else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 4:
+            return _ALIGN_RIGHT
+        return None
+
+
+class BatchRowsModel(QAbstractTableModel):
+    """The rows of a batch shipment file with every problem; rows with errors in red."""
+
+    COLUMNS: tuple[str, ...] = (
+        "Row",
+        "PO",
+        "SKU / line",
+        "Qty",
+        "Carrier",
+        "Service level",
+        "Tracking",
+        "Ship date",
+        "Problems",
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[BatchRow] = []
+
+    @property
+    def rows(self) -> Sequence[BatchRow]:
+        return tuple(self._rows)
+
+    def set_rows(self, rows: Sequence[BatchRow]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.COLUMNS)
+        ):
+            return self.COLUMNS[section]
+        return None
+
+    @staticmethod
+    def _raw(row: BatchRow, column: int) -> Any:
+        line = row.sku or (f"line {row.line_number}" if row.line_number is not None else "")
+        problems = row.errors + [f"(warning) {w}" for w in row.warnings]
+        return (
+            row.row,
+            row.po_number,
+            line,
+            row.quantity or None,
+            row.carrier,
+            row.service_level,
+            row.tracking,
+            row.ship_date.isoformat() if row.ship_date else None,
+            " ".join(problems),
+        )[column]
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        if not 0 <= index.column() < len(self.COLUMNS):
+            return None
+        row = self._rows[index.row()]
+        if role == RawRole:
+            return self._raw(row, index.column())
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            value = self._raw(row, index.column())
+            return "" if value is None else str(value)
+        if role == Qt.ItemDataRole.ForegroundRole and row.errors:
+            return QBrush(QColor(layout.ERROR_COLOR))
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (0, 3):
             return _ALIGN_RIGHT
         return None

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -32,18 +34,125 @@ from PySide6.QtWidgets import (
 )
 
 from dsco_desktop.errors import UserFacingError
-from dsco_desktop.services.shipping import ShipmentForm, ShippingService
+from dsco_desktop.services.shipping import BatchReport, ShipmentForm, ShippingService
 from dsco_desktop.store.shipments import ShipmentRecord, ShipmentState
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.jobs import JobContext, JobRunner
 from dsco_desktop.ui.packing_slips import write_pdf
 from dsco_desktop.ui.shipment_form import ClientProvider, ShipmentFormWidget
-from dsco_desktop.ui.shipment_models import ShipmentsModel
+from dsco_desktop.ui.shipment_models import BatchRowsModel, ShipmentsModel
 
 log = logging.getLogger(__name__)
 
 # How often open shipments are settled against the outbox and DSCO (ms).
 RECONCILE_INTERVAL_MS = 5000
+
+
+class BatchDialog(QDialog):
+    """Preview of a batch shipment file: every row with its problems, then send."""
+
+    sent = Signal(int)  # shipments queued
+
+    def __init__(
+        self,
+        report: BatchReport,
+        service: ShippingService,
+        jobs: JobRunner,
+        *,
+        wake_outbox: Callable[[], None],
+        key_prefix: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Ship from {report.file}")
+        self.setMinimumWidth(layout.DIALOG_MIN_WIDTH)
+        self.resize(*layout.BATCH_DIALOG_SIZE)
+        self.report = report
+        self._service = service
+        self._jobs = jobs
+        self._wake = wake_outbox
+        self._key_prefix = key_prefix
+        ready = len(report.shipments)
+        held = len(report.held_back)
+        self.summary = QLabel(
+            f"{len(report.rows)} rows: {report.rows_with_errors} with problems (in red). "
+            f"{ready} shipment(s) ready to send"
+            + (f"; {held} PO(s) held back until their rows are fixed." if held else ".")
+        )
+        self.summary.setWordWrap(True)
+        self.model = BatchRowsModel(self)
+        self.model.set_rows(report.rows)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for column, width in enumerate(layout.BATCH_COLUMN_WIDTHS):
+            self.table.horizontalHeader().resizeSection(column, width)
+        self.details = QLabel("Select a row to read all of its problems here.")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.selectionModel().currentRowChanged.connect(self._show_details)
+        self.only_problems = QCheckBox("Only rows with problems")
+        self.only_problems.toggled.connect(self._filter)
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        self.send_button = QPushButton(f"Send {ready} shipment(s)")
+        self.send_button.setEnabled(ready > 0)
+        self.send_button.clicked.connect(self.send)
+        close = QPushButton("Close")
+        close.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.result_label, 1)
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(close)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(*(layout.DIALOG_MARGIN,) * 4)
+        box.setSpacing(layout.SECTION_SPACING)
+        box.addWidget(self.summary)
+        box.addWidget(self.only_problems)
+        box.addWidget(self.table, 1)
+        box.addWidget(self.details)
+        box.addLayout(buttons)
+
+    def _show_details(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        row = self.model.rows[current.row()]
+        problems = row.errors + [f"Warning: {w}" for w in row.warnings]
+        text = "\n".join(problems) if problems else "No problems."
+        self.details.setText(f"Row {row.row}: {text}")
+        color = layout.ERROR_COLOR if row.errors else layout.OK_COLOR
+        self.details.setStyleSheet(f"color: {color};")
+
+    def _filter(self, only: bool) -> None:
+        rows = [r for r in self.report.rows if r.errors or r.warnings] if only else self.report.rows
+        self.model.set_rows(rows)
+
+    def send(self) -> None:
+        self.send_button.setEnabled(False)
+        service, report, prefix, wake = self._service, self.report, self._key_prefix, self._wake
+
+        def work(_ctx: JobContext) -> int:
+            queued = service.send_batch(report, key_prefix=prefix)
+            wake()
+            return len(queued)
+
+        def done(count: int) -> None:
+            self.result_label.setText(
+                f"{count} shipment(s) queued; the Shipments list shows DSCO's answer for each."
+            )
+            self.result_label.setStyleSheet(f"color: {layout.OK_COLOR};")
+            self.sent.emit(count)
+
+        def failed(exc: BaseException) -> None:
+            self.send_button.setEnabled(True)
+            text = exc.message if isinstance(exc, UserFacingError) else f"Sending failed: {exc}"
+            self.result_label.setText(text)
+            self.result_label.setStyleSheet(f"color: {layout.ERROR_COLOR};")
+
+        self._jobs.submit(work, name="send batch shipments", on_success=done, on_error=failed)
 
 
 class ShipmentsTab(QWidget):
@@ -125,11 +234,20 @@ class ShipmentsTab(QWidget):
         self.pick_button.clicked.connect(lambda: self.export_documents("pick"))
         self.documents_message = QLabel()
         self.documents_message.setVisible(False)
+        self.batch_button = QPushButton("Ship from spreadsheet…")
+        self.batch_button.setToolTip(
+            "One row per PO and line: PO number, SKU or line number, quantity, carrier, "
+            "service level, tracking number, ship date."
+        )
+        self.batch_button.clicked.connect(self._choose_batch_file)
+        self.batch_dialog: BatchDialog | None = None
+        self._wake_outbox = wake_outbox
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Ship order"))
         top.addWidget(self.order_field)
         top.addWidget(self.open_button)
+        top.addWidget(self.batch_button)
         top.addStretch(1)
         top.addWidget(self.documents_message)
         top.addWidget(self.slip_button)
@@ -280,6 +398,49 @@ class ShipmentsTab(QWidget):
         self._reconciling = self._jobs.submit(
             work, name="settle shipments", on_success=done, on_error=failed
         )
+
+    # -- batch shipments ----------------------------------------------------------------------
+
+    def _choose_batch_file(self) -> None:
+        chosen, _filter = QFileDialog.getOpenFileName(
+            self,
+            "Ship from a spreadsheet",
+            str(Path.home()),
+            "Spreadsheets (*.xlsx *.xlsm *.xls *.ods *.csv *.tsv)",
+        )
+        if chosen:
+            self.open_batch(Path(chosen))
+
+    def open_batch(self, path: Path) -> None:
+        """Check a batch shipment file on a job thread, then show the preview dialog."""
+        service = self._service
+        target = path
+
+        def work(_ctx: JobContext) -> BatchReport:
+            return service.check_batch_path(target)
+
+        def done(report: BatchReport) -> None:
+            try:
+                stat = target.stat()
+                prefix = f"{target.name}:{stat.st_size}:{int(stat.st_mtime)}"
+            except OSError:
+                prefix = target.name
+            dialog = BatchDialog(
+                report,
+                service,
+                self._jobs,
+                wake_outbox=self._wake_outbox,
+                key_prefix=prefix,
+                parent=self,
+            )
+            dialog.sent.connect(lambda _n: self.refresh())
+            self.batch_dialog = dialog
+            dialog.open()
+
+        def failed(exc: BaseException) -> None:
+            self._not_loaded(exc)
+
+        self._jobs.submit(work, name="check batch shipments", on_success=done, on_error=failed)
 
     # -- packing slips and pick lists ----------------------------------------------------------
 

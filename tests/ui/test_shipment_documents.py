@@ -93,3 +93,42 @@ def test_the_tab_writes_the_pdf_on_a_job(qtbot: QtBot, db: Database, tmp_path: P
     tab.export_documents("slip", [], tmp_path / "none.pdf")
     assert tab.documents_message.text() == "Open an order or select shipments first."
     jobs.shutdown()
+
+
+def test_batch_preview_shows_problems_per_row_then_sends(qtbot: QtBot, tmp_path: Path) -> None:
+    from dsco_desktop.store.outbox import OutboxRepository
+    from tests.services.test_shipping_batch import good_rows, store_orders, write_rows
+
+    database = Database(tmp_path / "batch.sqlite3")
+    store_orders(database, 6)
+    rows = good_rows(6)
+    rows[2][4] = "GCG"  # spreadsheet row 4, PO-0001
+    path = write_rows(tmp_path / "batch.xlsx", rows)
+    jobs = JobRunner()
+    woken: list[bool] = []
+    tab = ShipmentsTab(
+        ShippingService(database), jobs, lambda: None, lambda: woken.append(True),
+        reconcile_interval_ms=0,
+    )  # fmt: skip
+    qtbot.addWidget(tab)
+    tab.open_batch(path)
+    qtbot.waitUntil(lambda: tab.batch_dialog is not None, timeout=10_000)
+    dialog = tab.batch_dialog
+    assert dialog is not None
+    assert dialog.model.rowCount() == 12
+    problems = dialog.model.index(2, dialog.model.COLUMNS.index("Problems")).data()
+    assert "generic order-level code" in problems
+    assert "5 shipment(s) ready" in dialog.summary.text()
+    dialog.only_problems.setChecked(True)
+    assert dialog.model.rowCount() == 1
+    dialog.table.setCurrentIndex(dialog.model.index(0, 0))
+    assert dialog.details.text().startswith("Row 4: GCG is DSCO's generic order-level code")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    dialog.grab().save(str(SHOTS / "batch_preview.png"))
+    with qtbot.waitSignal(dialog.sent, timeout=10_000) as caught:
+        dialog.send_button.click()
+    assert caught.args == [5]
+    assert woken
+    assert OutboxRepository(database).counts().pending == 5
+    jobs.shutdown()
+    database.close_all()

@@ -206,6 +206,18 @@ def invoice_applied(client: DscoClient, payload: Payload, _context: Payload | No
     return bool(client.get_invoices(key="invoiceId", value=str(invoice_id)))
 
 
+def invoices_applied(client: DscoClient, payload: Payload, _context: Payload | None) -> bool:
+    """Whether DSCO has every invoice of a small batch (by invoiceId).
+
+    When only some are there, sending again is still safe: DSCO refuses an invoiceId twice, and
+    the invoicing follow-up reads such a refusal for an invoice DSCO has as accepted.
+    """
+    ids = [str(i.get("invoiceId")) for i in payload.get("invoices") or [] if i.get("invoiceId")]
+    return bool(ids) and all(
+        client.get_invoices(key="invoiceId", value=invoice_id) for invoice_id in ids
+    )
+
+
 def return_created(client: DscoClient, payload: Payload, _context: Payload | None) -> bool:
     """Whether DSCO has a return with this returnNumber."""
     number = payload.get("returnNumber")
@@ -240,6 +252,9 @@ KINDS: dict[str, OutboxKind] = {
     "catalog.batch": OutboxKind(lambda c, p: c.update_catalog_small_batch(p["items"])),
     "catalog.large_batch": OutboxKind(lambda c, p: c.update_catalog_large_batch(p["items"])),
     "invoice": OutboxKind(lambda c, p: c.create_invoice(p), invoice_applied),
+    "invoice.batch": OutboxKind(
+        lambda c, p: c.invoice_small_batch(p["invoices"]), invoices_applied
+    ),
     "return.create": OutboxKind(lambda c, p: c.create_return(p), return_created),
     "return.complete": OutboxKind(lambda c, p: c.complete_return(p), return_completed),
 }

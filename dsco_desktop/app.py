@@ -113,6 +113,7 @@ class DscoDesktop(QObject):
         self.crash_handler: CrashHandler | None = None
         self.account_dialog: AccountDialog | None = None
         self.catalog_tab: Any = None
+        self.shipments_tab: Any = None
         self._activity_repos = threading.local()
         self._sender_cache: tuple[int, Any] | None = None
         self._shut_down = False
@@ -146,6 +147,7 @@ class DscoDesktop(QObject):
         self.notifier.recorded.connect(self.window.activity_tab.notify_new_calls)
         self.window.account_requested.connect(self.open_account_dialog)
         self._build_catalog_tab()
+        self._build_shipments_tab()
         self._show_environment()
 
         db = self.db
@@ -173,6 +175,27 @@ class DscoDesktop(QObject):
         self.catalog_tab.message.connect(self.bridge.status)
         self.window.set_page("Catalog", self.catalog_tab)
         self.catalog_tab.refresh()
+
+    def _build_shipments_tab(self) -> None:
+        from dsco_desktop.services.shipping import ShippingService
+        from dsco_desktop.ui.shipments_tab import ShipmentsTab
+
+        assert self.window is not None and self.jobs is not None
+        self.shipments_tab = ShipmentsTab(
+            ShippingService(self.db, default_warehouse=self.settings.default_warehouse_code),
+            self.jobs,
+            self.session.client,
+            self.wake_outbox,
+        )
+        self.window.set_page("Shipments", self.shipments_tab)
+        self.shipments_tab.refresh()
+
+    def ship_order(self, dsco_order_id: str) -> None:
+        """Open the shipment form for an order (the order detail's "Ship" action)."""
+        if self.window is None or self.shipments_tab is None:
+            return
+        self.window.tabs.setCurrentWidget(self.shipments_tab)
+        self.shipments_tab.open_order(dsco_order_id)
 
     def show(self) -> None:
         """Show the window; without usable credentials, open the account dialog over it."""
@@ -427,11 +450,55 @@ def catalog_main(argv: Sequence[str]) -> int:
     return 1 if report.rows_with_errors else EXIT_OK
 
 
+def shipments_main(argv: Sequence[str]) -> int:
+    """`dsco-desktop shipments check FILE [--json]`: the batch file's per-row report, no GUI.
+
+    Rows are checked against the orders stored in the data folder. Exit status: 0 no errors,
+    1 rows with errors, 2 the file or the data folder could not be read.
+    """
+    from dsco_desktop.services.shipping import ShippingService
+    from dsco_desktop.store.db import Database
+
+    parser = argparse.ArgumentParser(
+        prog="dsco-desktop shipments",
+        description="Check a batch shipment spreadsheet against your orders without the app.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="print every problem of every row")
+    check.add_argument("file", help="an .xlsx, .xlsm, .csv or .tsv file")
+    check.add_argument("--sheet", help="the sheet to check (default: the first)")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.add_argument("--data-dir", metavar="FOLDER", help="the app's data folder")
+    args = parser.parse_args(argv)
+    try:
+        paths = resolve_paths(args.data_dir)
+        if not paths.database.exists():
+            raise UserFacingError(
+                f"There is no DSCO Desktop database in {paths.data_dir}: open the app once so "
+                "your orders are on this computer, or pass --data-dir."
+            )
+        db = Database(paths.database)
+        try:
+            report = ShippingService(db).check_batch_path(args.file, args.sheet)
+        finally:
+            db.close_all()
+    except UserFacingError as exc:
+        if args.json:
+            print(json.dumps({"file": args.file, "error": exc.message, "detail": exc.detail}))
+        else:
+            print(f"{exc.message}" + (f"\n{exc.detail}" if exc.detail else ""), file=sys.stderr)
+        return EXIT_STARTUP_FAILED
+    print(json.dumps(report.as_json(), indent=2) if args.json else report.as_text())
+    return 1 if report.rows_with_errors else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["catalog"]:
         return catalog_main(arguments[1:])
+    if arguments[:1] == ["shipments"]:
+        return shipments_main(arguments[1:])
     args = build_parser().parse_args(arguments)
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)

@@ -377,8 +377,13 @@ class ShipmentFormWidget(QWidget):
 
     # -- loading ----------------------------------------------------------------------------
 
-    def load(self, data: ShipmentForm) -> None:
-        """Show one order: its lines with everything remaining in package 1."""
+    def load(self, data: ShipmentForm, *, keep_result: bool = False) -> None:
+        """Show one order: its lines with everything remaining in package 1.
+
+        `keep_result` keeps DSCO's last answer on screen (after a shipment, the order is
+        reloaded to show what now remains).
+        """
+        previous = (self.result.text(), self.result.styleSheet()) if keep_result else None
         self.data = data
         self._key = f"shipment:{uuid.uuid4()}"
         order = data.order
@@ -400,7 +405,11 @@ class ShipmentFormWidget(QWidget):
         self._size_columns()
         _set_message(self.lines_message, "", None)
         _set_message(self.result, "", None)
-        if not data.shippable:
+        if previous is not None and previous[0]:
+            self.result.setText(previous[0])
+            self.result.setStyleSheet(previous[1])
+            self.result.setVisible(True)
+        elif not data.shippable:
             reasons = {line.not_shippable_reason() for line in data.lines}
             _set_message(
                 self.result,

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from dsco_desktop.errors import UserFacingError
-from dsco_desktop.services.shipping import BatchReport, ShipmentForm, ShippingService
+from dsco_desktop.services.shipping import BatchReport, Outcome, ShipmentForm, ShippingService
 from dsco_desktop.store.shipments import ShipmentRecord, ShipmentState
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.jobs import JobContext, JobRunner
@@ -192,7 +192,7 @@ class ShipmentsTab(QWidget):
         self.order_message.setVisible(False)
 
         self.form = ShipmentFormWidget(service, jobs, client_provider, wake_outbox)
-        self.form.outcome_ready.connect(lambda _o: self.refresh())
+        self.form.outcome_ready.connect(self._shipment_answered)
         self.form.shipment_queued.connect(lambda _r: self.refresh())
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -315,9 +315,23 @@ class ShipmentsTab(QWidget):
             work, name="open order for shipping", on_success=self._loaded, on_error=self._not_loaded
         )
 
-    def _loaded(self, data: ShipmentForm) -> None:
+    def _shipment_answered(self, outcome: Outcome) -> None:
+        self.refresh()
+        if outcome.state in (ShipmentState.CONFIRMED, ShipmentState.REJECTED):
+            # Show what now remains (DSCO's answer stays on screen).
+            order_id = outcome.shipment.dsco_order_id
+            if order_id:
+                service = self._service
+                self._loading = self._jobs.submit(
+                    lambda _ctx: service.form(order_id),
+                    name="reload order after shipping",
+                    on_success=lambda data: self._loaded(data, keep_result=True),
+                    on_error=self._not_loaded,
+                )
+
+    def _loaded(self, data: ShipmentForm, *, keep_result: bool = False) -> None:
         self._loading = None
-        self.form.load(data)
+        self.form.load(data, keep_result=keep_result)
         self.order_field.setText(data.order.po_number or data.order.dsco_order_id)
         self.order_loaded.emit(data.order.dsco_order_id)
 

@@ -164,3 +164,33 @@ def test_csv_and_missing_columns(db: Database, tmp_path: Path) -> None:
     with pytest.raises(UserFacingError) as caught:
         check_batch_file(db, broken)
     assert "no column for" in caught.value.message and "Tracking number" in caught.value.message
+
+
+def test_command_line_prints_the_same_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dsco_desktop.app import main
+    from dsco_desktop.paths import resolve_paths
+
+    data_dir = tmp_path / "appdata"
+    database = Database(resolve_paths(str(data_dir)).database)
+    store_orders(database, 3)
+    database.close_all()
+    rows = good_rows(3)
+    rows[1][2] = 9  # row 3: more than the 2 of B-0
+    path = write_rows(tmp_path / "cli.xlsx", rows)
+
+    code = main(["shipments", "check", str(path), "--data-dir", str(data_dir)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "6 rows, 1 with errors" in out
+    assert "Row 3: Quantity 9 for SKU B-0 is more than the 2 left to ship on PO PO-0000" in out
+
+    code = main(["shipments", "check", str(path), "--json", "--data-dir", str(data_dir)])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert [r["row"] for r in data["rows"] if r["errors"]] == [3]
+
+    code = main(["shipments", "check", str(tmp_path / "nope.xlsx"), "--data-dir", str(data_dir)])
+    assert code == 2
+    assert "nope.xlsx" in capsys.readouterr().err

@@ -7,8 +7,9 @@ shipped units (`POST /return/`) and completes one line by line (`PUT /return/`),
 the outbox: the return and its outbox row are written in one transaction before any call, and
 `settle` stores DSCO's answer (the return as DSCO now has it) or its refusal.
 Once DSCO shows a completed return, its accepted units marked for restocking are recorded
-(`return_restocks`, once per return, SKU and warehouse) and handed to `restock_sink`, the
-inventory editor's staged changes, so the shop owner reviews and sends them like any edit.
+(`return_restocks`, once per return, SKU and warehouse) and handed to `restock_sink`, by
+default the inventory editor's staged changes (on hand + the units, source "return"), so the
+shop owner reviews and sends them like any other edit.
 No Qt here: the UI runs these on its job helper.
 """
 
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+from dsco_desktop.domain.inventory import LevelValues
 from dsco_desktop.domain.invoicing import Issue, order_lines
 from dsco_desktop.domain.returns import (
     ACCEPTED,
@@ -37,6 +39,7 @@ from dsco_desktop.domain.returns import (
 )
 from dsco_desktop.dsco.errors import DscoError, NotFoundError
 from dsco_desktop.errors import UserFacingError
+from dsco_desktop.services.inventory_sync import InventoryEditor
 from dsco_desktop.store.db import Database
 from dsco_desktop.store.orders import OrderRepository
 from dsco_desktop.store.outbox import OutboxRepository, OutboxState
@@ -69,6 +72,27 @@ UNTIL_LAG = timedelta(seconds=6)
 RestockSink = Callable[[Sequence[tuple[str, str, int]]], None]
 
 
+def inventory_restock_sink(db: Database) -> RestockSink:
+    """Stage restocks in the inventory editor: on hand (staged, else stored) plus the units."""
+
+    def stage(units: Sequence[tuple[str, str, int]]) -> None:
+        editor = InventoryEditor(db)
+        keys = [(sku, warehouse) for sku, warehouse, _ in units]
+        current = {row.key: row.values for row in editor.repo.rows(keys=keys)}
+        values: dict[tuple[str, str], LevelValues] = {}
+        for sku, warehouse, count in units:
+            base = values.get((sku, warehouse)) or current.get((sku, warehouse)) or LevelValues(0)
+            values[(sku, warehouse)] = replace(base, quantity=base.quantity + count)
+        editor.stage(
+            values,
+            source="return",
+            description=f"Restock {sum(n for _, _, n in units)} returned unit(s)",
+            create=True,
+        )
+
+    return stage
+
+
 class ReturnProblemsError(UserFacingError):
     """The return or the answers have problems; nothing was recorded or sent."""
 
@@ -97,7 +121,7 @@ class ReturnsService:
         db: Database,
         *,
         number_pattern: str = DEFAULT_RETURN_PATTERN,
-        restock_sink: RestockSink | None = None,
+        restock_sink: RestockSink | Literal["inventory"] | None = "inventory",
         today: Callable[[], date] = date.today,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -109,7 +133,9 @@ class ReturnsService:
         self._today = today
         self._now = now
         self.number_pattern = number_pattern
-        self.restock_sink = restock_sink
+        self.restock_sink: RestockSink | None = (
+            inventory_restock_sink(db) if restock_sink == "inventory" else restock_sink
+        )
 
     @property
     def returns(self) -> ReturnRepository:

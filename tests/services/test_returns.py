@@ -176,3 +176,24 @@ def test_dscos_refusal_is_kept_on_the_return(db: Database, client: DscoClient) -
     [refused] = service.settle()
     assert refused.state is ReturnState.REJECTED
     assert "Order not found" in describe(refused)
+
+
+def test_restocked_units_become_a_staged_inventory_change(
+    db: Database, client: DscoClient, sandbox: Any
+) -> None:
+    from dsco_desktop.services.inventory_sync import InventoryEditor
+
+    order_id = shipped_order(db, client, [1])
+    retailer_return(client, order_id, "RMA-7002")
+    age_returns(sandbox)
+    service = ReturnsService(db)  # the inventory editor's staged changes by default
+    service.pull(client)
+    sku = service.get("RMA-7002").lines[0].sku
+    assert sku
+    service.complete("RMA-7002", [Decision(0, ACCEPTED, restock=True, warehouse_code="WH09")])
+    drain(db, client)
+    service.settle()
+    editor = InventoryEditor(db)
+    [row] = editor.repo.rows(keys=[(sku, "WH09")])
+    assert row.pending and row.quantity == 1
+    assert editor.repo.pending_count() == 1

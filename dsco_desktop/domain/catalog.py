@@ -334,6 +334,8 @@ def _whole(value: float) -> bool:
 
 def cell_text(value: object) -> str:
     """A cell as text: whole numbers without ".0", dates as ISO, the rest as typed."""
+    if value.__class__ is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, str):
@@ -514,6 +516,9 @@ def _boolean(fd: FieldDef, value: object, issues: list[Issue], pos: int) -> Any:
 
 def _url(fd: FieldDef, value: object, issues: list[Issue], pos: int) -> Any:
     text = cell_text(value)
+    lowered = text[:8].lower()
+    if lowered == "https://" and " " not in text and text[8:].split("/", 1)[0]:
+        return text  # the common case, without the cost of urlsplit
     parts = urlsplit(text)
     if parts.scheme == "http":
         issues.append(
@@ -642,9 +647,10 @@ def validate_row(
             if converted:
                 item[name] = converted
             continue
-        if is_empty(raw):
+        # Inlined is_empty/convert: this loop runs for every cell of every imported row.
+        if raw is None or (raw.__class__ is str and (not raw or raw.isspace())):
             continue
-        result = convert(fd, raw, issues, 0)
+        result = _CONVERTERS[fd.kind](fd, raw, issues, 0)
         if result is not None:
             item[name] = result
     sku = item.get("sku")

@@ -295,12 +295,6 @@ def check_file(path: str | Path, sheet: str | None = None) -> CheckReport:
     return report
 
 
-def _json_cell(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return cell_text(value)
-
-
 # -- the service --------------------------------------------------------------------------------
 
 
@@ -459,7 +453,7 @@ class CatalogImportService:
             result.number,
             result.sku,
             result.item.get("upc"),
-            [_json_cell(c) for c in cells],
+            cells,
             result.item,
             issues,
             result.errors,

@@ -47,6 +47,9 @@ class AppSettings(BaseModel):
     stream_poll_interval_s: float = Field(
         default=5.0, ge=1.0, le=3600.0, description="Seconds between order stream polls."
     )
+    auto_acknowledge_orders: bool = Field(
+        default=False, description="Acknowledge new orders with DSCO as soon as they arrive."
+    )
     low_stock_threshold: int = Field(
         default=5, ge=0, description="Quantity at or below which an item is flagged as low stock."
     )
@@ -55,6 +58,12 @@ class AppSettings(BaseModel):
     )
     default_warehouse_code: str = Field(
         default="", description="Warehouse used when a spreadsheet row names none."
+    )
+    inventory_sync_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=1440,
+        description="Push every changed inventory quantity every N minutes (0 = only by hand).",
     )
 
 

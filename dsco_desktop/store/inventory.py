@@ -465,6 +465,13 @@ class InventoryEditorRepository:
         )
         return [r[0] for r in rows]
 
+    def all_skus(self) -> list[str]:
+        """Every SKU with stock records or in the catalog, in order."""
+        rows = self._db.connection().execute(
+            "SELECT sku FROM inventory UNION SELECT sku FROM items ORDER BY 1"
+        )
+        return [r[0] for r in rows]
+
     def pending_count(self) -> int:
         return int(
             self._db.connection().execute("SELECT COUNT(*) FROM inventory_pending").fetchone()[0]

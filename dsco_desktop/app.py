@@ -41,6 +41,7 @@ from dsco_desktop.services.account import (
     resolve_base_url,
 )
 from dsco_desktop.ui.account_dialog import AccountDialog
+from dsco_desktop.ui.app_icon import app_icon
 from dsco_desktop.ui.crash import CrashHandler
 from dsco_desktop.ui.jobs import JobContext, JobRunner
 from dsco_desktop.ui.main_window import MainWindow
@@ -80,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the database, logs and cache in FOLDER (default: the user data folder; "
         "also settable with DSCO_DESKTOP_DATA_DIR)",
     )
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="check this installation: run one order end to end against the built-in sandbox "
+        "in a temporary folder, offscreen; print each step and exit 0 (passed) or 1",
+    )
     parser.add_argument("--version", action="version", version=f"DSCO Desktop {__version__}")
     return parser
 
@@ -114,9 +121,14 @@ class DscoDesktop(QObject):
         self.account_dialog: AccountDialog | None = None
         self.catalog_tab: Any = None
         self.shipments_tab: Any = None
+        self.invoices_returns_tab: Any = None
+        self.inventory_tab: Any = None
         self._activity_repos = threading.local()
         self._sender_cache: tuple[int, Any] | None = None
         self._shut_down = False
+        self.orders_tab: Any = None
+        self.stream_worker: Any = None
+        self._stream_cache: tuple[int, Any] | None = None
 
     # Start
 
@@ -148,6 +160,8 @@ class DscoDesktop(QObject):
         self.window.account_requested.connect(self.open_account_dialog)
         self._build_catalog_tab()
         self._build_shipments_tab()
+        self._build_invoices_returns_tab()
+        self._build_inventory_tab()
         self._show_environment()
 
         db = self.db
@@ -159,6 +173,7 @@ class DscoDesktop(QObject):
         )
         self.worker.counts_changed.connect(self._outbox_counts_changed)
         self.worker.start()
+        self._start_orders()
         self.window.activity_tab.refresh_now()
 
     def _build_catalog_tab(self) -> None:
@@ -189,6 +204,51 @@ class DscoDesktop(QObject):
         )
         self.window.set_page("Shipments", self.shipments_tab)
         self.shipments_tab.refresh()
+
+    def _build_invoices_returns_tab(self) -> None:
+        from dsco_desktop.services.invoicing import InvoicingService
+        from dsco_desktop.services.returns import ReturnsService
+        from dsco_desktop.store.inventory import InventoryEditorRepository
+        from dsco_desktop.ui.invoices_returns_tab import InvoicesReturnsTab
+
+        assert self.window is not None and self.jobs is not None
+        db, settings = self.db, self.settings
+
+        def warehouses() -> list[str]:
+            codes = InventoryEditorRepository(db).warehouse_codes()
+            default = settings.default_warehouse_code
+            return ([default] if default and default not in codes else []) + codes
+
+        self.invoices_returns_tab = InvoicesReturnsTab(
+            InvoicingService(
+                db,
+                number_pattern=settings.invoice_number_pattern,
+                handling_amount=settings.invoice_handling_amount,
+            ),
+            ReturnsService(db, number_pattern=settings.return_number_pattern),
+            self.jobs,
+            self.session.client,
+            self.wake_outbox,
+            warehouses=warehouses,
+        )
+        self.invoices_returns_tab.message.connect(self.bridge.status)
+        self.window.set_page("Invoices & Returns", self.invoices_returns_tab)
+        self.invoices_returns_tab.reload()
+
+    def _build_inventory_tab(self) -> None:
+        from dsco_desktop.ui.inventory_tab import InventoryTab
+
+        assert self.window is not None and self.jobs is not None
+        self.inventory_tab = InventoryTab(
+            self.db,
+            self.jobs,
+            client_provider=self.session.client,
+            deliver=self.wake_outbox,
+            settings=lambda: self.settings,
+        )
+        self.inventory_tab.message.connect(self.bridge.status)
+        self.window.set_page("Inventory", self.inventory_tab)
+        self.inventory_tab.refresh()
 
     def ship_order(self, dsco_order_id: str) -> None:
         """Open the shipment form for an order (the order detail's "Ship" action)."""
@@ -269,6 +329,78 @@ class DscoDesktop(QObject):
         from dsco_desktop.store.activity import ActivityRepository
 
         return ActivityRepository(self.db).recent(limit=limit, text=text, errors_only=errors_only)
+
+    # Orders
+
+    def _start_orders(self) -> None:
+        """The Orders tab and the order stream thread (which stops first at shutdown)."""
+        from PySide6.QtGui import QAction
+        from PySide6.QtWidgets import QMenu
+
+        from dsco_desktop.ui.orders_tab import OrdersTab
+        from dsco_desktop.ui.stream_worker import StreamWorker
+
+        assert self.window is not None and self.jobs is not None
+        window = self.window
+        self.orders_tab = OrdersTab(self.db, self.jobs, self.bridge, resync=self._resync_orders)
+        self.orders_tab.ship_requested.connect(self.ship_order)
+        self.orders_tab.outbox_changed.connect(self.wake_outbox)
+        self.orders_tab.new_count_changed.connect(
+            lambda n: window.set_tab_title("Orders", f"Orders ({n:,} new)" if n else "Orders")
+        )
+        window.set_page("Orders", self.orders_tab)
+        resync = QAction("Resync orders…", window)
+        resync.triggered.connect(self.orders_tab.open_resync_dialog)
+        file_menu = window.menuBar().actions()[0].menu()
+        if isinstance(file_menu, QMenu):
+            file_menu.insertAction(window.account_action, resync)
+        self.orders_tab.refresh_now()
+
+        db = self.db
+        self.stream_worker = StreamWorker(
+            self._make_stream_service,
+            interval_s=lambda: self.settings.stream_poll_interval_s,
+            on_exit=db.close,
+        )
+        self.stream_worker.batch_applied.connect(self.orders_tab.notify_batch)
+        self.stream_worker.batch_applied.connect(
+            lambda batch: window.status.set_last_stream_event(batch.at)
+        )
+        self.stream_worker.status_changed.connect(
+            lambda text, problem: self.bridge.status(text, 0 if problem else 6000)
+        )
+        self.stream_worker.start()
+
+    def _make_stream_service(self, on_batch: Any) -> Any:
+        """The poller's service for the current account (made again when the account changes)."""
+        client, generation = self.session.client_and_generation()
+        if client is None:
+            return None
+        if self._stream_cache is None or self._stream_cache[0] != generation:
+            from dsco_desktop.services.order_stream import OrderStreamService
+
+            service = OrderStreamService(
+                self.db,
+                client,
+                auto_acknowledge=lambda: self.settings.auto_acknowledge_orders,
+                on_batch=on_batch,
+            )
+            self._stream_cache = (generation, service)
+        return self._stream_cache[1]
+
+    def _resync_orders(self, since: Any, ctx: JobContext) -> Any:
+        """The "Resync orders" command (runs on a job thread)."""
+        from dsco_desktop.services.order_stream import OrderStreamService
+
+        client = self.session.client()
+        if client is None:
+            raise UserFacingError("Set up your DSCO account first (File › Account).")
+        service = OrderStreamService(self.db, client, backfill_days=0)
+        return service.resync(
+            since,
+            progress=lambda n: ctx.progress(n, 0, f"{n:,} orders checked"),
+            should_stop=lambda: ctx.cancelled,
+        )
 
     # Outbox
 
@@ -367,6 +499,8 @@ class DscoDesktop(QObject):
         self._shut_down = True
         if self.window is not None:
             self.window.save_state()
+        if self.stream_worker is not None and not self.stream_worker.stop():
+            log.error("The order stream thread did not stop in time")
         if self.worker is not None and not self.worker.stop():
             log.error("The outbox thread did not stop in time")
         if self.jobs is not None and not self.jobs.shutdown():
@@ -500,10 +634,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments[:1] == ["shipments"]:
         return shipments_main(arguments[1:])
     args = build_parser().parse_args(arguments)
+    if args.smoke_test:
+        # Before the QApplication exists: the smoke test never needs (or opens) a screen.
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("DSCO Desktop")
     qapp.setApplicationVersion(__version__)
+    qapp.setWindowIcon(app_icon())
+    if args.smoke_test:
+        from dsco_desktop.ui.smoke import run_smoke_test
+
+        return run_smoke_test(
+            qapp, lambda paths, log_file: DscoDesktop(paths, log_file=log_file, use_sandbox=True)
+        )
 
     paths = resolve_paths(args.data_dir)
     try:

@@ -59,6 +59,17 @@ class AppSettings(BaseModel):
     default_warehouse_code: str = Field(
         default="", description="Warehouse used when a spreadsheet row names none."
     )
+    invoice_number_pattern: str = Field(
+        default="INV-{YYYY}{MM}{DD}-{SEQ:4}",
+        description="Invoice numbers: {SEQ} (running number, {SEQ:5} padded), {YYYY}, {YY}, "
+        "{MM}, {DD}, {PO}. Must contain {SEQ} so no number repeats.",
+    )
+    invoice_handling_amount: float = Field(
+        default=0.0, ge=0.0, description="Handling charge added to each new invoice."
+    )
+    return_number_pattern: str = Field(
+        default="RET-{YYYY}{MM}{DD}-{SEQ:4}", description="Numbers of returns you start."
+    )
     inventory_sync_minutes: int = Field(
         default=0,
         ge=0,

@@ -220,6 +220,30 @@ class ReturnsService:
 
     # -- starting a return --------------------------------------------------------------------
 
+    def find_order(self, text: str) -> tuple[str, str | None]:
+        """(dscoOrderId, PO number) of the stored order a PO number or order id names."""
+        wanted = text.strip()
+        rows = (
+            self._db.connection()
+            .execute(
+                "SELECT dsco_order_id, po_number FROM orders WHERE po_number = ?"
+                " OR dsco_order_id = ? LIMIT 6",
+                (wanted, wanted),
+            )
+            .fetchall()
+        )
+        if not rows:
+            raise UserFacingError(
+                f"No order {wanted} on this computer. Check the number, or wait for the order "
+                "stream to bring it in."
+            )
+        if len(rows) > 1:
+            raise UserFacingError(
+                f"{len(rows)} orders match {wanted}; use the DSCO order id "
+                f"({', '.join(str(r[0]) for r in rows[:5])})."
+            )
+        return str(rows[0][0]), rows[0][1]
+
     def returnable(self, dsco_order_id: str) -> list[Returnable]:
         """The order's lines with the units that shipped and are not on a return yet."""
         order = self._orders.get(dsco_order_id)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from dsco_desktop.domain.invoicing import (
+    OrderLine,
+    ShippedPackage,
     available_units,
     build_invoice,
     check_pattern,
@@ -23,7 +26,7 @@ from dsco_desktop.domain.invoicing import (
     uninvoiced,
 )
 
-ORDER = {
+ORDER: dict[str, Any] = {
     "dscoOrderId": "1001",
     "poNumber": "PO-1",
     "lineItems": [
@@ -32,7 +35,7 @@ ORDER = {
         {"lineNumber": 3, "sku": "GRN-L", "quantity": 1},
     ],
 }
-PACKAGES = [
+PACKAGES: list[dict[str, Any]] = [
     {
         "trackingNumber": "1ZA",
         "shipDate": "2025-11-14T10:00:00Z",
@@ -44,7 +47,7 @@ PACKAGES = [
 ]
 
 
-def parts() -> tuple:
+def parts() -> tuple[list[OrderLine], list[ShippedPackage]]:
     lines = order_lines(ORDER["lineItems"])
     return lines, shipped_packages(PACKAGES, lines)
 

@@ -30,6 +30,25 @@ RowRole = Qt.ItemDataRole.UserRole + 2
 
 _Index = QModelIndex | QPersistentModelIndex
 
+# Roles as plain ints: comparing the int Qt passes with an enum member is slow, and data() is
+# called thousands of times per repaint.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_EDIT = int(Qt.ItemDataRole.EditRole.value)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+_FONT = int(Qt.ItemDataRole.FontRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_RAW = int(RawRole)
+_ROW = int(RowRole)
+_HANDLED = frozenset(
+    {_DISPLAY, _EDIT, _ALIGN, _BACKGROUND, _FOREGROUND, _FONT, _TOOLTIP, _RAW, _ROW}
+)
+_RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
+
+_FLAGS = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+_EDITABLE_FLAGS = _FLAGS | Qt.ItemFlag.ItemIsEditable
+
 FETCH_BLOCK = 200
 CACHE_LIMIT = 20_000
 
@@ -39,6 +58,10 @@ LOW_STOCK_COLOR = QColor(layout.ATTENTION_COLOR)
 ERROR_COLOR = QColor(layout.ERROR_COLOR)
 OK_COLOR = QColor(layout.OK_COLOR)
 MUTED = QColor(layout.MUTED_COLOR)
+_PENDING_BRUSH = QBrush(PENDING_BACKGROUND)
+_ERROR_BRUSH = QBrush(ERROR_BACKGROUND)
+_BOLD = QFont()
+_BOLD.setBold(True)
 
 PUSH_STATE_LABELS = {
     "": "",
@@ -158,45 +181,40 @@ class InventoryTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
-        base = super().flags(index)
-        if index.isValid() and self.COLUMNS[index.column()][1] in self.EDITABLE:
-            return base | Qt.ItemFlag.ItemIsEditable
-        return base
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        if self.COLUMNS[index.column()][1] in self.EDITABLE:
+            return _EDITABLE_FLAGS
+        return _FLAGS
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        role = int(role)
+        if role not in _HANDLED or not index.isValid():
             return None
         row = self.row_at(index.row())
         if row is None:
             return None
         attr = self.COLUMNS[index.column()][1]
-        value = getattr(row, attr)
-        if role == RawRole:
-            return value
-        if role == RowRole:
-            return row
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            return self._display(row, attr, value, role)
-        if role == Qt.ItemDataRole.TextAlignmentRole and attr in self.NUMERIC:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.BackgroundRole:
+        if role in (_DISPLAY, _EDIT):
+            return self._display(row, attr, getattr(row, attr), role)
+        if role == _BACKGROUND:
             if row.has_error:
-                return QBrush(ERROR_BACKGROUND)
-            if row.pending:
-                return QBrush(PENDING_BACKGROUND)
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole:
+                return _ERROR_BRUSH
+            return _PENDING_BRUSH if row.pending else None
+        if role == _FOREGROUND:
             return self._foreground(row, attr)
-        if role == Qt.ItemDataRole.FontRole and row.pending and self._changed(row, attr):
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(row, attr)
-        return None
+        if role == _ALIGN:
+            return _RIGHT if attr in self.NUMERIC else None
+        if role == _FONT:
+            return _BOLD if row.pending and self._changed(row, attr) else None
+        if role == _RAW:
+            return getattr(row, attr)
+        if role == _ROW:
+            return row
+        return self._tooltip(row, attr)
 
     def _display(self, row: InventoryRow, attr: str, value: Any, role: int) -> Any:
-        if role == Qt.ItemDataRole.EditRole and attr in self.EDITABLE:
+        if role == _EDIT and attr in self.EDITABLE:
             return int(value)
         if attr == "status":
             return "Discontinued" if value == DISCONTINUED else "Active"

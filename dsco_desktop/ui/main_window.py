@@ -80,6 +80,12 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(page)
         old.deleteLater()
 
+    def set_tab_title(self, name: str, title: str) -> None:
+        """Change a tab's visible title (e.g. "Orders (3 new)"); `name` stays its key."""
+        page = self.pages.get(name)
+        if page is not None:
+            self.tabs.setTabText(self.tabs.indexOf(page), title.replace("&", "&&"))
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.account_action = QAction("&Account…", self)

@@ -268,7 +268,7 @@ class OrdersTab(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.acknowledge_button.clicked.connect(self.acknowledge_selected)
         self.export_button.clicked.connect(self._export_clicked)
-        self.resync_button.clicked.connect(self._resync_clicked)
+        self.resync_button.clicked.connect(self.open_resync_dialog)
         self.seen_button.clicked.connect(self.mark_all_seen)
         self.detail.acknowledge_requested.connect(lambda oid: self.acknowledge([oid]))
         self.detail.cancel_requested.connect(self.open_cancel_dialog)
@@ -560,12 +560,14 @@ class OrdersTab(QWidget):
             on_error=self._action_failed,
         )
 
-    def _resync_clicked(self) -> None:
+    def open_resync_dialog(self) -> ResyncDialog:
+        """Ask how far back to look, then resync."""
         dialog = ResyncDialog(self)
         dialog.accepted.connect(
             lambda: self.start_resync(datetime.now(UTC) - timedelta(days=dialog.days.value()))
         )
         dialog.open()
+        return dialog
 
     def start_resync(self, since: datetime) -> Any:
         """Re-read orders since `since` on a job thread and report what was missing."""

@@ -3,9 +3,9 @@
 It starts the whole app (store, outbox thread, main window) on a temporary data folder with the
 built-in sandbox, offscreen, then walks one order through the real flows:
 
-1. the main window shows, with its tabs, and DSCO (the sandbox) answers;
-2. a retailer creates an order on DSCO;
-3. the order stream brings it into the local store;
+1. the main window shows, with its tabs and icon, and DSCO (the sandbox) answers;
+2. once the app's order stream thread has opened its stream, a retailer creates an order;
+3. the stream thread brings it into the local store, and the Orders tab lists it;
 4. it is acknowledged through the outbox and the stream shows DSCO applied it;
 5. it is shipped in full through the outbox, and DSCO's copy shows the tracking number;
 6. the window reflects it (outbox empty in the status bar, the shipment listed).
@@ -37,6 +37,7 @@ from dsco_desktop import __version__
 from dsco_desktop.errors import UserFacingError
 from dsco_desktop.paths import AppPaths, resolve_paths
 from dsco_desktop.paths import setup_logging as setup_file_logging
+from dsco_desktop.ui.app_icon import app_icon
 from dsco_desktop.ui.jobs import JobContext
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ EXIT_FAILED = 1
 # after about a second; a healthy run takes a few seconds in all).
 STEP_TIMEOUT_S = 60.0
 POLL_S = 0.1
+# A step's own waits say what they waited for; this later deadline only catches a step that
+# hangs inside a call (a job never returning), so the clearer message wins when both apply.
+BACKSTOP_S = 5.0
 # A published UPS sample number with a correct check digit (the app checks it before sending).
 TRACKING_NUMBER = "1Z879E930346834440"
 
@@ -74,8 +78,11 @@ class SmokeApp(Protocol):
 AppFactory = Callable[[AppPaths, Path], SmokeApp]
 
 
-class StepFailedError(Exception):
-    """A step did not reach its goal; the message says what was seen instead."""
+class StepFailedError(UserFacingError):
+    """A step did not reach its goal; the message says what was seen instead.
+
+    An expected outcome of a check, not a bug: no traceback in the log.
+    """
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,7 @@ class SmokeTest(QObject):
             _Step("reach DSCO (the sandbox)", self._reach_dsco, True),
             _Step("retailer creates an order", self._create_order, True),
             _Step("order arrives through the order stream", self._receive_order, True),
+            _Step("the Orders tab lists it", self._check_orders_tab, False),
             _Step("acknowledge through the outbox", self._acknowledge, True),
             _Step("ship through the outbox, confirmed by DSCO", self._ship, True),
             _Step("the window shows the result", self._check_window, False),
@@ -145,7 +153,7 @@ class SmokeTest(QObject):
             return
         step = self._steps[self._index]
         self._step_started = time.perf_counter()
-        self._deadline.start(int(self.step_timeout_s * 1000))
+        self._deadline.start(int((self.step_timeout_s + BACKSTOP_S) * 1000))
         if not step.in_background:
             try:
                 detail = step.run(None)
@@ -175,8 +183,8 @@ class SmokeTest(QObject):
         if self.exit_code is not None:
             return
         self._deadline.stop()
-        if isinstance(exc, StepFailedError | UserFacingError):
-            reason = str(exc)
+        if isinstance(exc, UserFacingError):
+            reason = exc.message
         else:
             log.error("Smoke test step %r failed", step.name, exc_info=exc)
             reason = f"{type(exc).__name__}: {exc}"
@@ -190,7 +198,8 @@ class SmokeTest(QObject):
         if self._current is not None:
             self._current.cancel()
         step = self._steps[self._index]
-        self._fail(step, StepFailedError(f"no result after {self.step_timeout_s:.0f} s"))
+        waited = self.step_timeout_s + BACKSTOP_S
+        self._fail(step, StepFailedError(f"no result after {waited:.0f} s"))
 
     def _finish(self, code: int) -> None:
         self.exit_code = code
@@ -263,16 +272,26 @@ class SmokeTest(QObject):
         self._client().hello()
         return f"sandbox at {self.app.sandbox.base_url}"
 
-    def _stream(self) -> Any:
-        from dsco_desktop.services.order_stream import OrderStreamService
+    def _poll_stream(self) -> None:
+        """Ask the app's order stream thread to poll now rather than at its next interval."""
+        worker = getattr(self.app, "stream_worker", None)
+        if worker is None:
+            raise StepFailedError("the app has no order stream thread")
+        worker.wake()
 
-        # backfill_days=0: the sandbox's demo orders are not what this run is about.
-        return OrderStreamService(self.app.db, self._client(), backfill_days=0)
+    def _create_order(self, ctx: JobContext | None) -> str:
+        from dsco_desktop.services.order_stream import STREAM_ID_KEY
+        from dsco_desktop.store.settings import SettingsRepository
 
-    def _create_order(self, _ctx: JobContext | None) -> str:
         client = self._client()
-        # The stream carries what happens after it exists: make sure it does first.
-        self._stream().ensure_stream()
+        settings = SettingsRepository(self.app.db)
+
+        # The stream carries what happens after it exists: wait for the app to open it.
+        def stream_open() -> Any:
+            self._poll_stream()
+            return settings.get(STREAM_ID_KEY)
+
+        self._wait(ctx, "the app to open its order stream", stream_open)
         skus = list(self.app.sandbox.state.all_skus())
         if not skus:
             raise StepFailedError("the sandbox has no catalog to order from")
@@ -308,16 +327,27 @@ class SmokeTest(QObject):
         return OrderRepository(self.app.db).get(self.order_id)
 
     def _receive_order(self, ctx: JobContext | None) -> str:
-        stream = self._stream()
-        events = 0
-
         def arrived() -> Any:
-            nonlocal events
-            events += stream.poll().events
+            self._poll_stream()
             return self._order()
 
-        order = self._wait(ctx, f"order {self.order_id} in the stream", arrived)
-        return f"{events} event(s), lifecycle {order.lifecycle}"
+        order = self._wait(ctx, f"order {self.order_id} from the order stream", arrived)
+        return f"stored with lifecycle {order.lifecycle}"
+
+    def _check_orders_tab(self, _ctx: JobContext | None) -> str:
+        tab = getattr(self.app, "orders_tab", None)
+        if tab is None:
+            raise StepFailedError("the Orders tab is missing")
+        self.app.window.tabs.setCurrentWidget(tab)
+        tab.refresh_now()
+
+        def listed() -> bool:
+            return tab.model.row_of(self.order_id) is not None
+
+        self._wait_gui(listed, 10.0)
+        if not listed():
+            raise StepFailedError(f"the Orders tab does not list PO {self.po_number}")
+        return f"PO {self.po_number} is in the list ({tab.model.rowCount()} order(s) in all)"
 
     def _acknowledge(self, ctx: JobContext | None) -> str:
         from dsco_desktop.services.order_actions import OrderActions
@@ -326,10 +356,9 @@ class SmokeTest(QObject):
         if self.order_id not in result.queued:
             raise StepFailedError(f"nothing was queued: {result.message}")
         self.app.wake_outbox()
-        stream = self._stream()
 
         def applied() -> bool:
-            stream.poll()
+            self._poll_stream()
             order = self._order()
             return order is not None and order.lifecycle == "acknowledged"
 
@@ -424,6 +453,7 @@ def run_smoke_test(
     out: TextIO | None = None,
     keep_data: bool = False,
     step_timeout_s: float = STEP_TIMEOUT_S,
+    parent_dir: Path | None = None,
 ) -> int:
     """Start an app on a temporary data folder, run the steps, stop it; the exit code.
 
@@ -431,7 +461,9 @@ def run_smoke_test(
     `keep_data` is set: then its path is printed, so the log can be read.
     """
     stream = out if out is not None else sys.stdout
-    data_dir = Path(tempfile.mkdtemp(prefix="dsco-desktop-smoke-"))
+    if qapp.windowIcon().isNull():
+        qapp.setWindowIcon(app_icon())  # main() sets it; a test calling this may not have
+    data_dir = Path(tempfile.mkdtemp(prefix="dsco-desktop-smoke-", dir=parent_dir))
     paths = resolve_paths(data_dir)
     paths.create()
     log_file = setup_file_logging(paths)

@@ -44,6 +44,9 @@ BACKFILL_AFTER_KEY = "order_stream.backfill_after"
 STREAM_DESCRIPTION = "DSCO Desktop order inbox"
 # Without orderTypes DSCO streams dropship orders only; marketplaces (Poshmark) are the rest.
 STREAM_QUERY: dict[str, Any] = {"queryType": "order", "orderTypes": ["dropship", "marketplace"]}
+# Pages of at most this many events: a 1,000-event page (DSCO's default) is parsed in one go
+# while holding Python's GIL, which stalls the window for a quarter of a second.
+STREAM_MAX_EVENTS: dict[str, Any] = {"objectCount": 250}
 # How far back the first connection fetches orders the stream cannot carry.
 DEFAULT_BACKFILL_DAYS = 30
 # /order/page refuses an `until` less than 5 s in the past; keep a margin for clock skew.
@@ -200,7 +203,10 @@ class OrderStreamService:
                 self._settings.set(STREAM_ID_KEY, stream.id)
                 return _info(stream)
         created = self._client.create_stream(
-            "order", query=STREAM_QUERY, description=STREAM_DESCRIPTION
+            "order",
+            query=STREAM_QUERY,
+            description=STREAM_DESCRIPTION,
+            max_events=STREAM_MAX_EVENTS,
         )
         if not created.id:
             raise DscoError("DSCO created the order stream but did not say its id.")

@@ -56,7 +56,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("cancel_requested", "Cancel request"),
 )
 COLUMN_KEYS = tuple(key for key, _ in COLUMNS)
-COLUMN_WIDTHS = (110, 135, 120, 105, 190, 190, 50, 80, 170, 170)
+COLUMN_WIDTHS = (110, 135, 120, 105, 195, 205, 50, 80, 170, 170)
 
 _Index = QModelIndex | QPersistentModelIndex
 SummaryLoader = Callable[[Sequence[str]], dict[str, OrderSummary]]

@@ -42,6 +42,7 @@ from dsco_desktop.domain.shipping import (
 from dsco_desktop.domain.tracking import check_tracking, normalize_tracking
 from dsco_desktop.dsco.errors import DscoError
 from dsco_desktop.errors import UserFacingError
+from dsco_desktop.services.inventory_sync import InventoryEditor
 from dsco_desktop.spreadsheets.mapping import RowSplitter, auto_map, header_text, is_blank_row
 from dsco_desktop.spreadsheets.reader import (
     HEADER_SEARCH_ROWS,
@@ -394,7 +395,7 @@ class ShippingService:
                 break
         if order is not None:
             # Newest dscoLastUpdate wins, so this never overwrites a newer stream event.
-            self._orders.upsert_many([order])
+            self._store_order(order)
         if order is not None and not missing and lifecycle not in _NOT_YET_MOVED:
             self._shipments.set_state(shipment_id, ShipmentState.CONFIRMED)
         else:
@@ -425,7 +426,18 @@ class ShippingService:
             log.info("re-reading the order of shipment %s failed: %s", record.id, exc)
             return
         if order is not None:
-            self._orders.upsert_many([order])
+            self._store_order(order)
+
+    def _store_order(self, order: Any) -> None:
+        """Keep DSCO's version of the order, and the inventory's allocations in step with it."""
+        result = self._orders.upsert_many([order])
+        if not result.changed:
+            return
+        try:
+            InventoryEditor(self._db).refresh_allocations()
+        except UserFacingError as exc:
+            # The shipment is DSCO's fact either way; allocations catch up on the next refresh.
+            log.warning("allocations not refreshed after a shipment: %s", exc)
 
     @staticmethod
     def _read_order(client: DscoClient, record: ShipmentRecord) -> Any:

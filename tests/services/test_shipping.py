@@ -13,9 +13,15 @@ import pytest
 from dsco_desktop.domain.shipping import PackagePlan
 from dsco_desktop.domain.tracking import Carrier
 from dsco_desktop.dsco.client import DscoClient
+from dsco_desktop.services.inventory_sync import InventoryEditor
 from dsco_desktop.services.outbox import KINDS, OutboxKind, OutboxSender
 from dsco_desktop.services.shipping import PlanRejectedError, ShippingService, describe
 from dsco_desktop.store.db import Database
+from dsco_desktop.store.inventory import (
+    InventoryEditorRepository,
+    InventoryLevel,
+    InventoryRepository,
+)
 from dsco_desktop.store.orders import OrderRepository
 from dsco_desktop.store.outbox import OutboxRepository, OutboxState
 from dsco_desktop.store.shipments import ShipmentState
@@ -42,6 +48,12 @@ def db(tmp_path: Path) -> Iterator[Database]:
     database = open_db(tmp_path)
     yield database
     database.close_all()
+
+
+def allocated(db: Database, skus: list[str]) -> list[int]:
+    """The inventory's allocated units in WH01 per SKU."""
+    levels = InventoryEditorRepository(db).levels_for_allocation()
+    return [levels[sku]["WH01"][2] for sku in skus]
 
 
 def ups(quantities: dict[str, int], tracking: str = UPS_1, **extra: Any) -> PackagePlan:
@@ -75,6 +87,10 @@ def test_partial_shipment_then_the_rest_completes_the_order(
     service = ShippingService(db)
     order_id = new_order(client, [2, 1])
     pull_order(db, client, order_id)
+    skus = [line.sku or "" for line in service.form(order_id).lines]
+    InventoryRepository(db).upsert_many([InventoryLevel(sku, "WH01", 10) for sku in skus])
+    InventoryEditor(db).refresh_allocations()
+    assert allocated(db, skus) == [2, 1]
 
     first = service.submit(order_id, [ups({"line:1": 1})])
     assert first.state is ShipmentState.PENDING
@@ -86,6 +102,7 @@ def test_partial_shipment_then_the_rest_completes_the_order(
     order = OrderRepository(db).get(order_id)
     assert order is not None and order.lifecycle == "acknowledged"
     assert [p.tracking_number for p in order.packages] == [UPS_1]
+    assert allocated(db, skus) == [1, 1]  # the shipped unit is no longer held for the order
     assert [line.remaining for line in service.form(order_id).lines] == [1, 1]
 
     # The rest, in two packages.
@@ -99,6 +116,7 @@ def test_partial_shipment_then_the_rest_completes_the_order(
     order = OrderRepository(db).get(order_id)
     assert order is not None and order.lifecycle == "completed"
     assert sorted(p.tracking_number or "" for p in order.packages) == sorted([UPS_1, UPS_2, UPS_3])
+    assert allocated(db, skus) == [0, 0]
     form = service.form(order_id)
     assert not form.shippable
     assert [line.not_shippable_reason() for line in form.lines] == [

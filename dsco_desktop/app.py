@@ -503,6 +503,9 @@ class DscoDesktop(QObject):
             log.error("The order stream thread did not stop in time")
         if self.worker is not None and not self.worker.stop():
             log.error("The outbox thread did not stop in time")
+        if self.shipments_tab is not None:
+            # Its settling timer would otherwise submit jobs to the runner stopped next.
+            self.shipments_tab.stop()
         if self.jobs is not None and not self.jobs.shutdown():
             log.error("Background jobs did not stop in time")
         self.session.close()

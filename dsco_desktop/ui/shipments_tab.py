@@ -356,6 +356,8 @@ class ShipmentsTab(QWidget):
 
     def refresh(self) -> None:
         """Reload the list (coalesced: one query at a time, one more if asked meanwhile)."""
+        if self._jobs.closed:
+            return
         if self._listing is not None:
             self._refresh_again = True
             return
@@ -392,6 +394,10 @@ class ShipmentsTab(QWidget):
 
     def reconcile(self) -> None:
         """Settle open shipments against the outbox and DSCO, then refresh if any moved."""
+        if self._jobs.closed:
+            # The app is shutting down: no more background work from this tab.
+            self._reconcile_timer.stop()
+            return
         if self._reconciling is not None:
             return
         client = self._client_provider()

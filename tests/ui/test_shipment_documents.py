@@ -132,3 +132,14 @@ def test_batch_preview_shows_problems_per_row_then_sends(qtbot: QtBot, tmp_path:
     assert OutboxRepository(database).counts().pending == 5
     jobs.shutdown()
     database.close_all()
+
+
+def test_the_tab_goes_quiet_once_the_job_runner_is_shut_down(qtbot: QtBot, db: Database) -> None:
+    jobs = JobRunner()
+    tab = ShipmentsTab(
+        ShippingService(db), jobs, lambda: None, lambda: None, reconcile_interval_ms=10
+    )
+    qtbot.addWidget(tab)
+    jobs.shutdown()
+    qtbot.waitUntil(lambda: not tab._reconcile_timer.isActive(), timeout=2000)
+    tab.refresh()  # no error: nothing is started any more

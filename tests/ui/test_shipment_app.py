@@ -43,8 +43,9 @@ def test_ship_an_order_from_the_app(qtbot: QtBot, desktop: DscoDesktop) -> None:
 
     window.resize(1280, 900)
     window.show()
+    # "Ship…" in the Orders tab's order detail.
     with qtbot.waitSignal(tab.order_loaded, timeout=10_000):
-        desktop.ship_order(order_id)
+        desktop.orders_tab.ship_requested.emit(order_id)
     assert window.tabs.currentWidget() is tab
     editor = tab.form.packages[0]
     assert editor.code_value() == "USPM"

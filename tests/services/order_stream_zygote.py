@@ -12,7 +12,8 @@ Protocol (stdin -> stdout, one line each):
 Modes: "loop" polls until killed; "drain" exits 0 once a poll finds nothing and the first fill
 is done; "die-before-checkpoint" / "die-after-checkpoint" / "die-after-read" SIGKILL the child
 itself at the n-th page: after the local commit but before DSCO's checkpoint, after the
-checkpoint, or after DSCO answered but before anything was stored.
+checkpoint, or after DSCO answered but before anything was stored (or, if fewer pages come,
+once it has caught up).
 DSCO_BASE_URL, DSCO_CLIENT_ID and DSCO_CLIENT_SECRET come from the environment.
 """
 
@@ -72,8 +73,12 @@ def poll(database: str, mode: str, n: int) -> int:
         service = OrderStreamService(db, client, until_margin_s=5.05)
         while True:
             report = service.poll()
-            if mode == "drain" and report.events == 0 and service.backfilled:
+            caught_up = report.events == 0 and service.backfilled
+            if mode == "drain" and caught_up:
                 return 0
+            if mode.startswith("die-") and caught_up:
+                # Fewer pages came than the crash point wanted: die idle rather than never.
+                _die()
             time.sleep(0.01)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -45,10 +46,15 @@ class Zygote:
             env=env,
         )
 
-    def ask(self, line: str) -> str:
+    def ask(self, line: str, timeout: float = 60.0) -> str:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
+        # A child that never ends must fail the test, not hang the suite.
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            self.proc.kill()
+            raise AssertionError(f"no answer to {line!r} within {timeout:.0f} s")
         return self.proc.stdout.readline().strip()
 
     def run(self, database: Path, mode: str, n: int = 0) -> int:
@@ -124,9 +130,7 @@ def test_killed_twenty_times_the_poller_ends_with_exactly_the_sandboxs_orders(
     )
     assert sorted(stored) == sorted(o["dscoOrderId"] for o in at_dsco)
     # ...and each at DSCO's latest version (the acknowledgements made between runs included).
-    assert stored == {
-        o["dscoOrderId"]: normalize_timestamp(o["dscoLastUpdate"]) for o in at_dsco
-    }
+    assert stored == {o["dscoOrderId"]: normalize_timestamp(o["dscoLastUpdate"]) for o in at_dsco}
 
 
 def _more_activity(sandbox: Any, client: DscoClient, rng: random.Random) -> None:

@@ -12,21 +12,23 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from dsco_desktop.errors import UserFacingError
+from dsco_desktop.ui.workers import LoopThread
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 300.0
 
 
-class StreamWorker(QThread):
+class StreamWorker(LoopThread):
     """Polls the order stream in the background."""
+
+    thread_name = "StreamWorker"
 
     batch_applied = Signal(object)  # StreamBatch, once its orders are committed
     poll_finished = Signal(object)  # PollReport of a round
@@ -45,42 +47,17 @@ class StreamWorker(QThread):
         `OrderStreamService` (or None while there is no account); it may return the same one.
         `on_exit` runs last on the worker thread (to close its database connection).
         """
-        super().__init__(parent)
-        self.setObjectName("StreamWorker")
+        super().__init__(on_exit=on_exit, parent=parent)
         self._make_service = make_service
         self._interval_s = interval_s
-        self._on_exit = on_exit
         self._rng = rng
-        self._wake = threading.Condition()
-        self._woken = False
         self.failures = 0
-        self.rounds = 0
-
-    def wake(self) -> None:
-        """Poll now (thread-safe)."""
-        with self._wake:
-            self._woken = True
-            self._wake.notify_all()
-
-    def stop(self, timeout_ms: int = 15_000) -> bool:
-        """Ask the loop to end, wake it, and wait; True when the thread has finished."""
-        self.requestInterruption()
-        self.wake()
-        return bool(self.wait(timeout_ms))
 
     def backoff_s(self) -> float:
         """How long to wait after the current run of failures."""
         base = max(1.0, float(self._interval_s()))
         step = min(MAX_BACKOFF_S, base * 2 ** max(0, self.failures - 1))
         return step / 2 + self._rng() * step / 2
-
-    def run(self) -> None:
-        try:
-            self._loop()
-        finally:
-            if self._on_exit is not None:
-                self._on_exit()
-        log.info("Order stream worker stopped")
 
     def _loop(self) -> None:
         while not self.isInterruptionRequested():
@@ -108,9 +85,3 @@ class StreamWorker(QThread):
         sentence = message if message.endswith((".", "!", "?")) else message + "."
         self.status_changed.emit(f"Order stream: {sentence} Trying again in {delay:.0f} s.", True)
         return delay
-
-    def _sleep(self, seconds: float) -> None:
-        with self._wake:
-            if not self._woken and seconds > 0 and not self.isInterruptionRequested():
-                self._wake.wait(timeout=seconds)
-            self._woken = False

@@ -1,4 +1,9 @@
-"""Long-lived worker threads: the outbox sender.
+"""Long-lived worker threads: the loop they share (`LoopThread`) and the outbox sender.
+
+`LoopThread` is the plumbing every long-lived thread needs: a loop that sleeps between rounds
+until a timeout, a thread-safe `wake()` or the stop request, whichever comes first, an ordered
+`stop()` and an `on_exit` hook that runs last on the thread. The order stream poller
+(`ui/stream_worker.py`) and the outbox sender both build on it.
 
 The outbox thread owns its loop: it sends the rows that are due (through `OutboxSender`, with
 its own SQLite connection since `Database.connection()` is per thread), reports the outbox
@@ -58,8 +63,60 @@ def seconds_until(due: object, now: float | None = None) -> float | None:
     raise TypeError(f"unexpected next_due_at value {due!r}")
 
 
-class OutboxWorker(QThread):
+class LoopThread(QThread):
+    """A thread that runs `_loop()` and sleeps between rounds until woken or stopped.
+
+    Subclasses implement `_loop()` (checking `isInterruptionRequested()` and calling
+    `_sleep(seconds)` between rounds) and name themselves with `thread_name`.
+    """
+
+    thread_name = "LoopThread"
+
+    def __init__(
+        self, *, on_exit: Callable[[], None] | None = None, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName(self.thread_name)
+        self._on_exit = on_exit
+        self._wake = threading.Condition()
+        self._woken = False
+        self.rounds = 0
+
+    def wake(self) -> None:
+        """End the current sleep now (thread-safe)."""
+        with self._wake:
+            self._woken = True
+            self._wake.notify_all()
+
+    def stop(self, timeout_ms: int = 15_000) -> bool:
+        """Ask the loop to end, wake it, and wait; True when the thread has finished."""
+        self.requestInterruption()
+        self.wake()
+        self.quit()
+        return bool(self.wait(timeout_ms))
+
+    def run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            if self._on_exit is not None:
+                self._on_exit()
+        log.info("%s stopped", self.thread_name)
+
+    def _loop(self) -> None:
+        raise NotImplementedError
+
+    def _sleep(self, seconds: float) -> None:
+        with self._wake:
+            if not self._woken and seconds > 0 and not self.isInterruptionRequested():
+                self._wake.wait(timeout=seconds)
+            self._woken = False
+
+
+class OutboxWorker(LoopThread):
     """Drains the outbox in the background for as long as the app runs."""
+
+    thread_name = "OutboxWorker"
 
     counts_changed = Signal(object)  # OutboxCounts, emitted when they differ from the last
     batch_sent = Signal(object)  # SendReport of a round that handled at least one row
@@ -79,37 +136,11 @@ class OutboxWorker(QThread):
         `make_sender` each round, so a changed account takes effect (None = no account yet);
         `on_exit` runs last on the worker thread (to close its database connection).
         """
-        super().__init__(parent)
-        self.setObjectName("OutboxWorker")
+        super().__init__(on_exit=on_exit, parent=parent)
         self._make_counts = make_counts
         self._make_sender = make_sender
         self._batch_size = batch_size
         self._idle_poll_s = idle_poll_s
-        self._on_exit = on_exit
-        self._wake = threading.Condition()
-        self._woken = False
-        self.rounds = 0
-
-    def wake(self) -> None:
-        """Run a round now (thread-safe): something was queued or the account changed."""
-        with self._wake:
-            self._woken = True
-            self._wake.notify_all()
-
-    def stop(self, timeout_ms: int = 15_000) -> bool:
-        """Ask the loop to end, wake it, and wait; True when the thread has finished."""
-        self.requestInterruption()
-        self.wake()
-        self.quit()
-        return bool(self.wait(timeout_ms))
-
-    def run(self) -> None:
-        try:
-            self._loop()
-        finally:
-            if self._on_exit is not None:
-                self._on_exit()
-        log.info("Outbox worker stopped")
 
     def _loop(self) -> None:
         counts_source = self._make_counts()
@@ -137,12 +168,6 @@ class OutboxWorker(QThread):
                 delay = ERROR_PAUSE_S
             self.rounds += 1
             self._sleep(delay)
-
-    def _sleep(self, seconds: float) -> None:
-        with self._wake:
-            if not self._woken and seconds > 0 and not self.isInterruptionRequested():
-                self._wake.wait(timeout=seconds)
-            self._woken = False
 
 
 def _handled_any(report: object) -> bool:

@@ -89,13 +89,6 @@ def good_row(sku: str, **overrides: Any) -> list[Any]:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "app.sqlite3")
-    yield database
-    database.close_all()
-
-
-@pytest.fixture
 def service(db: Database) -> CatalogImportService:
     return CatalogImportService(db)
 

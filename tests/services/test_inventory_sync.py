@@ -20,17 +20,6 @@ from dsco_desktop.services.inventory_sync import (
 from dsco_desktop.store.db import Database
 from dsco_desktop.store.inventory import InventoryFilter, InventoryLevel
 from dsco_desktop.store.outbox import OutboxRepository
-from tests.services.orders_support import client_for
-
-
-@pytest.fixture
-def db(tmp_path: Any) -> Database:
-    return Database(tmp_path / "app.sqlite3")
-
-
-@pytest.fixture
-def client(sandbox: Any) -> DscoClient:
-    return client_for(sandbox)
 
 
 def make_sync(db: Database, client: DscoClient, **kw: Any) -> InventorySync:

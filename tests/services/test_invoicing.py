@@ -3,11 +3,8 @@ a day's orders billed in one small batch, and DSCO's refusals kept on the invoic
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -30,25 +27,10 @@ from tests.services.test_shipping_support import (
     UPS_2,
     drain,
     new_order,
-    open_db,
     pull_order,
-    sandbox_client,
 )
 
 TODAY = date(2025, 11, 14)
-
-
-@pytest.fixture
-def client(sandbox: Any) -> Iterator[DscoClient]:
-    with sandbox_client(sandbox) as client:
-        yield client
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_db(tmp_path)
-    yield database
-    database.close_all()
 
 
 def ship(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,20 +15,7 @@ from dsco_desktop.services.outbox import OutboxSender
 from dsco_desktop.store.db import Database
 from dsco_desktop.store.orders import OrderRepository
 from dsco_desktop.store.outbox import OutboxRepository, OutboxState
-from tests.services.orders_support import client_for, create_orders, wait_for
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "store.sqlite3")
-    yield database
-    database.close_all()
-
-
-@pytest.fixture
-def client(sandbox: Any) -> Iterator[DscoClient]:
-    with client_for(sandbox) as c:
-        yield c
+from tests.services.orders_support import create_orders, wait_for
 
 
 @pytest.fixture

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,19 +37,6 @@ def _service(db: Database, client: DscoClient, **kwargs: Any) -> OrderStreamServ
 
 def _new_orders(sandbox: Any, before: set[str]) -> list[str]:
     return sorted(set(sandbox_order_ids(sandbox)) - before)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "store.sqlite3")
-    yield database
-    database.close_all()
-
-
-@pytest.fixture
-def client(sandbox: Any) -> Iterator[DscoClient]:
-    with client_for(sandbox) as c:
-        yield c
 
 
 def test_first_poll_creates_the_stream_and_fills_in_the_orders_from_before_it(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,13 +131,6 @@ class FakeDsco:
         }
         self._leave("create_return")
         return {"status": "success"}
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "dsco.sqlite3")
-    yield database
-    database.close_all()
 
 
 @pytest.fixture

@@ -3,9 +3,8 @@ accepted units are restocked when asked; a supplier's return for shipped units o
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,23 +20,8 @@ from tests.services.test_shipping_support import (
     UPS_1,
     drain,
     new_order,
-    open_db,
     pull_order,
-    sandbox_client,
 )
-
-
-@pytest.fixture
-def client(sandbox: Any) -> Iterator[DscoClient]:
-    with sandbox_client(sandbox) as client:
-        yield client
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_db(tmp_path)
-    yield database
-    database.close_all()
 
 
 def shipped_order(db: Database, client: DscoClient, quantities: list[int]) -> str:

@@ -3,9 +3,7 @@ before sending; DSCO's 400 messages come back on the shipment; accepted but not 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,23 +29,8 @@ from tests.services.test_shipping_support import (
     UPS_3,
     drain,
     new_order,
-    open_db,
     pull_order,
-    sandbox_client,
 )
-
-
-@pytest.fixture
-def client(sandbox: Any) -> Iterator[DscoClient]:
-    with sandbox_client(sandbox) as client:
-        yield client
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_db(tmp_path)
-    yield database
-    database.close_all()
 
 
 def allocated(db: Database, skus: list[str]) -> list[int]:

@@ -8,12 +8,12 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from dsco_desktop.dsco.client import DscoClient
 from dsco_desktop.services.outbox import OutboxSender
 from dsco_desktop.store.db import Database
 from dsco_desktop.store.orders import OrderRepository
+from tests.services.orders_support import client_for
 
 _serial = itertools.count(1)
 
@@ -23,11 +23,8 @@ UPS_2 = "1Z999AA10123456784"
 UPS_3 = "1Z12345E6605272234"
 USPS_1 = "9400111201080805483016"
 
-
-def sandbox_client(sandbox: Any) -> DscoClient:
-    return DscoClient(
-        sandbox.base_url, sandbox.client_id, sandbox.client_secret, retry_wait_max_s=0.5
-    )
+# The UI tests import the client under this name.
+sandbox_client = client_for
 
 
 def demo_skus(client: DscoClient, count: int = 2) -> list[str]:

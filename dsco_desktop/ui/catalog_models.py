@@ -24,9 +24,15 @@ from dsco_desktop.domain.catalog import cell_text
 from dsco_desktop.store.catalog_imports import ImportRowRecord
 from dsco_desktop.store.items import ItemRecord
 from dsco_desktop.ui import layout
-
-RawRole = Qt.ItemDataRole.UserRole + 1
-RowRole = Qt.ItemDataRole.UserRole + 2
+from dsco_desktop.ui.table_model import (
+    ALIGN_LEFT,
+    ALIGN_RIGHT,
+    Column,
+    RawRole,
+    RowTableModel,
+    no_tooltip,
+)
+from dsco_desktop.ui.table_model import RecordRole as RowRole
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -63,83 +69,60 @@ def _money(value: float | None) -> str:
     return "" if value is None else f"{value:,.2f}"
 
 
-class CatalogItemsModel(QAbstractTableModel):
+def _tip(value: Any) -> str | None:
+    return str(value) if value else None
+
+
+class CatalogItemsModel(RowTableModel[ItemRecord]):
     """Stored catalog items, in the order the store returned them."""
 
-    COLUMNS: tuple[tuple[str, str], ...] = (
-        ("SKU", "sku"),
-        ("Title", "title"),
-        ("Status", "product_status"),
-        ("UPC", "upc"),
-        ("Brand", "brand"),
-        ("Cost", "cost"),
-        ("MSRP", "msrp"),
-        ("DSCO", "dsco_state"),
-        ("DSCO message", "dsco_message"),
+    # The store column each column sorts by: the owner sorts in SQL and reloads.
+    SORT_KEYS: tuple[str, ...] = (
+        "sku",
+        "title",
+        "product_status",
+        "upc",
+        "brand",
+        "cost",
+        "msrp",
+        "dsco_state",
+        "dsco_message",
+    )
+    columns = (
+        Column("SKU", lambda r: r.sku, tooltip=no_tooltip),
+        Column("Title", lambda r: r.title, tooltip=lambda r: _tip(r.title)),
+        Column("Status", lambda r: r.product_status, tooltip=no_tooltip),
+        Column("UPC", lambda r: r.upc, tooltip=no_tooltip),
+        Column("Brand", lambda r: r.brand, tooltip=no_tooltip),
+        Column("Cost", lambda r: r.cost, lambda r: _money(r.cost), ALIGN_RIGHT, no_tooltip),
+        Column("MSRP", lambda r: r.msrp, lambda r: _money(r.msrp), ALIGN_RIGHT, no_tooltip),
+        Column(
+            "DSCO",
+            lambda r: r.dsco_state,
+            lambda r: DSCO_STATE_LABELS.get(r.dsco_state, r.dsco_state),
+            ALIGN_LEFT,
+            no_tooltip,
+        ),
+        Column(
+            "DSCO message",
+            lambda r: r.dsco_message,
+            tooltip=lambda r: _tip(r.dsco_message),
+        ),
     )
 
     sort_requested = Signal(str, bool)  # store column, descending
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[ItemRecord] = []
-
-    @property
-    def rows(self) -> Sequence[ItemRecord]:
-        return tuple(self._rows)
-
-    def set_rows(self, rows: Sequence[ItemRecord]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        item = self._rows[index.row()]
-        attr = self.COLUMNS[index.column()][1]
-        value = getattr(item, attr)
-        if role == RawRole:
-            return value
-        if role == RowRole:
-            return item
-        if role == Qt.ItemDataRole.DisplayRole:
-            if attr in ("cost", "msrp"):
-                return _money(value)
-            if attr == "dsco_state":
-                return DSCO_STATE_LABELS.get(value, value)
-            return "" if value is None else str(value)
-        if role == Qt.ItemDataRole.ToolTipRole and attr in ("title", "dsco_message") and value:
-            return str(value)
-        if role == Qt.ItemDataRole.ForegroundRole and attr == "dsco_state":
-            if value in ("rejected", "failed"):
-                return QBrush(QColor(layout.ERROR_COLOR))
-            if value == "accepted":
-                return QBrush(QColor(layout.OK_COLOR))
-        if role == Qt.ItemDataRole.TextAlignmentRole and attr in ("cost", "msrp"):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.COLUMNS)
-        ):
-            return self.COLUMNS[section][0]
+    def cell_foreground(self, row: ItemRecord, column: int) -> str | None:
+        if self.SORT_KEYS[column] == "dsco_state":
+            if row.dsco_state in ("rejected", "failed"):
+                return layout.ERROR_COLOR
+            if row.dsco_state == "accepted":
+                return layout.OK_COLOR
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        if 0 <= column < len(self.COLUMNS):
-            self.sort_requested.emit(self.COLUMNS[column][1], order == Qt.SortOrder.DescendingOrder)
+        if 0 <= column < len(self.SORT_KEYS):
+            self.sort_requested.emit(self.SORT_KEYS[column], order == Qt.SortOrder.DescendingOrder)
 
 
 class SheetRowsModel(QAbstractTableModel):

@@ -1,7 +1,8 @@
 """Table models of the Shipments tab: an order's lines with a quantity column per package, and
 the list of shipments with their DSCO state.
 
-Both are QAbstractTableModel over plain rows with raw values in `RawRole`. The lines model
+The list is a `RowTableModel`; the lines model (a column per package) is its own
+QAbstractTableModel over plain rows. Raw values are in `RawRole`. The lines model
 refuses a quantity that would ship more than remains (across all packages) and says why
 through `refused`, so the form can show it next to the table.
 """
@@ -20,12 +21,9 @@ from dsco_desktop.domain.shipping import LineState
 from dsco_desktop.services.shipping import BatchRow
 from dsco_desktop.store.shipments import ShipmentRecord, ShipmentState
 from dsco_desktop.ui import layout
-
-RawRole = Qt.ItemDataRole.UserRole + 1
-RecordRole = Qt.ItemDataRole.UserRole + 2
+from dsco_desktop.ui.table_model import ALIGN_RIGHT, Column, RawRole, RowTableModel
 
 _Index = QModelIndex | QPersistentModelIndex
-_ALIGN_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 class ShipmentLinesModel(QAbstractTableModel):
@@ -173,7 +171,7 @@ class ShipmentLinesModel(QAbstractTableModel):
             if column >= len(self.FIXED):
                 return f"Units of {_line_name(line)} in this package (0 to {line.remaining})."
         if role == Qt.ItemDataRole.TextAlignmentRole and (3 <= column <= 6 or column >= 8):
-            return _ALIGN_RIGHT
+            return ALIGN_RIGHT
         if role == Qt.ItemDataRole.ForegroundRole and line.remaining == 0:
             return QBrush(QColor(layout.MUTED_COLOR))
         return None
@@ -225,166 +223,51 @@ def _local_time(iso: str | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-class ShipmentsModel(QAbstractTableModel):
+def _shipment_message(record: ShipmentRecord) -> str:
+    if record.messages:
+        return "; ".join(record.messages)
+    return record.dsco_message or ""
+
+
+class ShipmentsModel(RowTableModel[ShipmentRecord]):
     """Shipments made in the app, newest first, with DSCO's state and message."""
 
-    COLUMNS: tuple[str, ...] = (
-        "Created",
-        "PO",
-        "Order",
-        "Tracking",
-        "Units",
-        "State",
-        "DSCO says",
+    columns = (
+        Column("Created", lambda r: r.created_at, lambda r: _local_time(r.created_at)),
+        Column("PO", lambda r: r.po_number),
+        Column("Order", lambda r: r.dsco_order_id),
+        Column("Tracking", lambda r: ", ".join(r.tracking_numbers)),
+        Column("Units", lambda r: r.units, align=ALIGN_RIGHT),
+        Column("State", lambda r: r.state.value, lambda r: r.state.label),
+        Column("DSCO says", _shipment_message),
     )
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[ShipmentRecord] = []
-
-    @property
-    def rows(self) -> Sequence[ShipmentRecord]:
-        return tuple(self._rows)
-
-    def set_rows(self, rows: Sequence[ShipmentRecord]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.COLUMNS)
-        ):
-            return self.COLUMNS[section]
-        return None
-
-    @staticmethod
-    def _message(record: ShipmentRecord) -> str:
-        if record.messages:
-            return "; ".join(record.messages)
-        return record.dsco_message or ""
-
-    def _raw(self, record: ShipmentRecord, column: int) -> Any:
-        return (
-            record.created_at,
-            record.po_number,
-            record.dsco_order_id,
-            ", ".join(record.tracking_numbers),
-            record.units,
-            record.state.value,
-            self._message(record),
-        )[column]
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        if not 0 <= index.column() < len(self.COLUMNS):
-            return None
-        record = self._rows[index.row()]
-        column = index.column()
-        if role == RawRole:
-            return self._raw(record, column)
-        if role == RecordRole:
-            return record
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            if column == 0:
-                return _local_time(record.created_at)
-            if column == 5:
-                return record.state.label
-            value = self._raw(record, column)
-            return "" if value is None else str(value)
-        if role == Qt.ItemDataRole.ForegroundRole and column in (5, 6):
-            color = STATE_COLORS.get(record.state)
-            return QBrush(QColor(color)) if color else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 4:
-            return _ALIGN_RIGHT
-        return None
+    def cell_foreground(self, row: ShipmentRecord, column: int) -> str | None:
+        return STATE_COLORS.get(row.state) if column in (5, 6) else None
 
 
-class BatchRowsModel(QAbstractTableModel):
+def _batch_line(row: BatchRow) -> str:
+    return row.sku or (f"line {row.line_number}" if row.line_number is not None else "")
+
+
+def _batch_problems(row: BatchRow) -> str:
+    return " ".join(row.errors + [f"(warning) {w}" for w in row.warnings])
+
+
+class BatchRowsModel(RowTableModel[BatchRow]):
     """The rows of a batch shipment file with every problem; rows with errors in red."""
 
-    COLUMNS: tuple[str, ...] = (
-        "Row",
-        "PO",
-        "SKU / line",
-        "Qty",
-        "Carrier",
-        "Service level",
-        "Tracking",
-        "Ship date",
-        "Problems",
+    columns = (
+        Column("Row", lambda r: r.row, align=ALIGN_RIGHT),
+        Column("PO", lambda r: r.po_number),
+        Column("SKU / line", _batch_line),
+        Column("Qty", lambda r: r.quantity or None, align=ALIGN_RIGHT),
+        Column("Carrier", lambda r: r.carrier),
+        Column("Service level", lambda r: r.service_level),
+        Column("Tracking", lambda r: r.tracking),
+        Column("Ship date", lambda r: r.ship_date.isoformat() if r.ship_date else None),
+        Column("Problems", _batch_problems),
     )
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[BatchRow] = []
-
-    @property
-    def rows(self) -> Sequence[BatchRow]:
-        return tuple(self._rows)
-
-    def set_rows(self, rows: Sequence[BatchRow]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.COLUMNS)
-        ):
-            return self.COLUMNS[section]
-        return None
-
-    @staticmethod
-    def _raw(row: BatchRow, column: int) -> Any:
-        line = row.sku or (f"line {row.line_number}" if row.line_number is not None else "")
-        problems = row.errors + [f"(warning) {w}" for w in row.warnings]
-        return (
-            row.row,
-            row.po_number,
-            line,
-            row.quantity or None,
-            row.carrier,
-            row.service_level,
-            row.tracking,
-            row.ship_date.isoformat() if row.ship_date else None,
-            " ".join(problems),
-        )[column]
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        if not 0 <= index.column() < len(self.COLUMNS):
-            return None
-        row = self._rows[index.row()]
-        if role == RawRole:
-            return self._raw(row, index.column())
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            value = self._raw(row, index.column())
-            return "" if value is None else str(value)
-        if role == Qt.ItemDataRole.ForegroundRole and row.errors:
-            return QBrush(QColor(layout.ERROR_COLOR))
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in (0, 3):
-            return _ALIGN_RIGHT
-        return None
+    def foreground(self, row: BatchRow) -> str | None:
+        return layout.ERROR_COLOR if row.errors else None

@@ -4,7 +4,9 @@ Each tab declares its columns once (`Column`: title, how to get the raw value, h
 alignment, tooltip) and gets a `QAbstractTableModel` that shows them. Sorting and filtering
 happen in SQL or on the Python list before `set_rows` (a proxy model over a big list is far
 slower, see ARCHITECTURE.md). Raw values are in `RawRole` and the row object in `RecordRole`,
-so tests and delegates never parse display text.
+so tests and delegates never parse display text. A model may make cells editable
+(`editable` + `set_cell`) and colour or explain single cells (`cell_foreground`,
+`cell_background`, `cell_tooltip`) without re-implementing the Qt plumbing.
 """
 
 from __future__ import annotations
@@ -46,16 +48,24 @@ class Column(Generic[T]):
     display: Callable[[T], str] | None = None  # default: str(raw), "" for None
     align: int = ALIGN_LEFT
     tooltip: Callable[[T], str | None] | None = None  # default: the display text
+    edit: Callable[[T], Any] | None = None  # the editor's starting value; default: the raw value
 
     def text(self, row: T) -> str:
         return self.display(row) if self.display is not None else _plain(self.raw(row))
 
 
+def no_tooltip(row: Any) -> None:
+    """A `Column.tooltip` for cells that show no tooltip."""
+    return None
+
+
 class RowTableModel(QAbstractTableModel, Generic[T]):
-    """A read-only table over a list of rows, with row-level colours from two hooks.
+    """A table over a list of rows, with row-level colours from two hooks.
 
     Subclasses set `columns` and may override `foreground(row)` / `background(row)` (a colour
-    name or None) and `cell_foreground(row, column)` for single-cell emphasis.
+    name or None), `cell_foreground` / `cell_background` / `cell_tooltip(row, column)` for
+    single cells, and `editable(row, column)` + `set_cell(position, column, value)` to let the
+    user edit a cell (the model stays read-only unless they do).
     """
 
     columns: Sequence[Column[T]] = ()
@@ -76,8 +86,15 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
         self._rows = list(rows)
         self.endResetModel()
 
-    def column_index(self, title: str) -> int:
-        return next(i for i, column in enumerate(self.columns) if column.title == title)
+    @classmethod
+    def column_index(cls, title: str) -> int:
+        return next(i for i, column in enumerate(cls.columns) if column.title == title)
+
+    def refresh(self, first: int = 0, last: int | None = None) -> None:
+        """Tell the views rows `first`..`last` (default: to the end) changed in place."""
+        last = self.rowCount() - 1 if last is None else last
+        if self.rowCount() and self.columnCount() and first <= last:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, self.columnCount() - 1))
 
     # Hooks -------------------------------------------------------------------------------
 
@@ -89,6 +106,20 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
 
     def cell_foreground(self, row: T, column: int) -> str | None:
         return self.foreground(row)
+
+    def cell_background(self, row: T, column: int) -> str | None:
+        return self.background(row)
+
+    def cell_tooltip(self, row: T, column: int) -> str | None:
+        spec = self.columns[column]
+        return spec.tooltip(row) if spec.tooltip is not None else spec.text(row)
+
+    def editable(self, row: T, column: int) -> bool:
+        return False
+
+    def set_cell(self, position: int, column: int, value: Any) -> bool:
+        """Apply an edit of row `position`; False refuses it (the view keeps the old value)."""
+        return False
 
     # Qt ----------------------------------------------------------------------------------
 
@@ -111,17 +142,34 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
             return column.raw(row)
         if role == RecordRole:
             return row
+        if role == Qt.ItemDataRole.EditRole:
+            return column.edit(row) if column.edit is not None else column.raw(row)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return column.tooltip(row) if column.tooltip is not None else column.text(row)
+            return self.cell_tooltip(row, index.column())
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return column.align
         if role == Qt.ItemDataRole.ForegroundRole:
             colour = self.cell_foreground(row, index.column())
             return QBrush(QColor(colour)) if colour else None
         if role == Qt.ItemDataRole.BackgroundRole:
-            colour = self.background(row)
+            colour = self.cell_background(row, index.column())
             return QBrush(QColor(colour)) if colour else None
         return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        base = super().flags(index)
+        row = self.row_at(index.row()) if index.isValid() else None
+        if row is not None and self.editable(row, index.column()):
+            return base | Qt.ItemFlag.ItemIsEditable
+        return base
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.EditRole or not index.isValid():
+            return False
+        row = self.row_at(index.row())
+        if row is None or not self.editable(row, index.column()):
+            return False
+        return self.set_cell(index.row(), index.column(), value)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole

@@ -116,7 +116,7 @@ def test_batch_preview_shows_problems_per_row_then_sends(qtbot: QtBot, tmp_path:
     dialog = tab.batch_dialog
     assert dialog is not None
     assert dialog.model.rowCount() == 12
-    problems = dialog.model.index(2, dialog.model.COLUMNS.index("Problems")).data()
+    problems = dialog.model.index(2, dialog.model.column_index("Problems")).data()
     assert "generic order-level code" in problems
     assert "5 shipment(s) ready" in dialog.summary.text()
     dialog.only_problems.setChecked(True)

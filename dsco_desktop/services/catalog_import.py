@@ -20,7 +20,6 @@ No Qt here: progress goes through a callback, cancellation through `should_stop`
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -40,8 +39,19 @@ from dsco_desktop.domain.catalog import (
     merged,
     validate_row,
 )
-from dsco_desktop.dsco.limits import SMALL_BATCH_MAX_BYTES, json_size
+from dsco_desktop.dsco.limits import SMALL_BATCH_MAX_BYTES
 from dsco_desktop.errors import UserFacingError
+from dsco_desktop.services.batch_push import (
+    Progress,
+    ShouldStop,
+    await_outbox,
+    batch_outcome,
+    direct_delivery,  # noqa: F401  (the wizard, CLI and tests take it from here)
+    json_batches,
+    never,
+    no_progress,
+    read_change_logs,
+)
 from dsco_desktop.spreadsheets import export
 from dsco_desktop.spreadsheets.mapping import (
     EXTENDED_PREFIX,
@@ -72,7 +82,7 @@ from dsco_desktop.store.catalog_imports import (
 from dsco_desktop.store.db import Database
 from dsco_desktop.store.items import ItemRepository
 from dsco_desktop.store.mapping_profiles import MappingProfileRepository
-from dsco_desktop.store.outbox import OutboxRepository, OutboxRow, OutboxState
+from dsco_desktop.store.outbox import OutboxRepository, OutboxRow
 
 if TYPE_CHECKING:
     from dsco_desktop.dsco.client import DscoClient
@@ -86,17 +96,6 @@ CHUNK_ROWS = 2000
 LARGE_BATCH_MIN_BATCHES = 10
 OUTBOX_KIND = "catalog.batch"
 OUTBOX_LARGE_KIND = "catalog.large_batch"
-
-Progress = Callable[[int, int, str], None]
-ShouldStop = Callable[[], bool]
-
-
-def _no_progress(_done: int, _total: int, _text: str) -> None:
-    return None
-
-
-def _never() -> bool:
-    return False
 
 
 class ImportMode(StrEnum):
@@ -353,8 +352,8 @@ class CatalogImportService:
         preview: SheetPreview,
         mapping: ColumnMapping | None = None,
         *,
-        progress: Progress = _no_progress,
-        should_stop: ShouldStop = _never,
+        progress: Progress = no_progress,
+        should_stop: ShouldStop = never,
     ) -> ImportSummary:
         """Read every row, validate and compare it, and store the import; returns its counts.
 
@@ -565,8 +564,8 @@ class CatalogImportService:
         *,
         deliver: Callable[[], object],
         client: DscoClient | None = None,
-        progress: Progress = _no_progress,
-        should_stop: ShouldStop = _never,
+        progress: Progress = no_progress,
+        should_stop: ShouldStop = never,
         max_batch_bytes: int = SMALL_BATCH_MAX_BYTES,
         large_batch_min_batches: int = LARGE_BATCH_MIN_BATCHES,
         outbox_wait_s: float = 120.0,
@@ -601,7 +600,7 @@ class CatalogImportService:
                 unchanged.append((row.row_number, "not_sent", "Already up to date.", None))
         if unchanged:
             self.imports.set_push_states(import_id, unchanged)
-        batches = list(_batches(sendable, max_batch_bytes))
+        batches = list(json_batches(sendable, max_batch_bytes))
         large = len(batches) >= large_batch_min_batches
         if large:
             batches = [sendable]
@@ -689,45 +688,25 @@ class CatalogImportService:
         wait_s: float,
     ) -> bool:
         """Have the outbox send a row and record the answer; False if it is still waiting."""
-        deadline = time.monotonic() + wait_s
-        pause = 0.02
-        while True:
-            deliver()
-            row = self.outbox.get(outbox_id)
-            if row is None:
-                self._record_outbox(import_id, outbox_id, None)
-                return True
-            if row.state in (OutboxState.SENT, OutboxState.REJECTED, OutboxState.FAILED):
-                self._record_outbox(import_id, outbox_id, row)
-                return True
-            if time.monotonic() >= deadline or should_stop():
-                return False
-            time.sleep(pause)
-            pause = min(0.5, pause * 2)
+        return await_outbox(
+            self.outbox,
+            outbox_id,
+            deliver,
+            record=lambda row: self._record_outbox(import_id, outbox_id, row),
+            should_stop=should_stop,
+            wait_s=wait_s,
+        )
 
     def _record_outbox(self, import_id: int, outbox_id: int, row: OutboxRow | None) -> None:
         members = self.imports.rows_in_outbox(import_id, outbox_id)
+        outcome = batch_outcome(row)
         updates: list[tuple[int, str, str | None, str | None]] = []
         verdicts: dict[str, tuple[str, str | None]] = {}
-        message: str | None
-        if row is None:
-            message = "The batch was removed from the outbox before it was sent."
-            updates = [(n, "failed", message, None) for n, _ in members]
-            verdicts = {s: ("failed", message) for _, s in members if s}
-        elif row.state is OutboxState.SENT:
-            request_id = str((row.result or {}).get("requestId") or "") or None
-            state = "sent" if request_id else "pending"
-            message = None if request_id else "DSCO gave no request id to follow."
-            updates = [(n, state, message, request_id) for n, _ in members]
-        else:
-            by_record = {m.record: m.description for m in row.messages if m.record}
-            general = row.last_error or "; ".join(m.description for m in row.messages)
-            state = "rejected" if row.state is OutboxState.REJECTED else "failed"
-            for number, sku in members:
-                message = by_record.get(sku or "", general) or "DSCO refused the batch."
-                updates.append((number, state, message, None))
-                if sku:
-                    verdicts[sku] = (state, message)
+        for number, sku in members:
+            message = outcome.message_for(sku)
+            updates.append((number, outcome.state, message, outcome.request_id))
+            if sku and outcome.refused:
+                verdicts[sku] = (outcome.state, message)
         with self._db.transaction() as tx:
             self.imports.set_push_states(import_id, updates, conn=tx)
             if verdicts:
@@ -738,35 +717,27 @@ class CatalogImportService:
         import_id: int,
         client: DscoClient,
         *,
-        progress: Progress = _no_progress,
-        should_stop: ShouldStop = _never,
+        progress: Progress = no_progress,
+        should_stop: ShouldStop = never,
         timeout_s: float = 300.0,
         poll_s: float = 1.0,
         deliver: Callable[[], object] | None = None,
     ) -> ImportSummary:
         """Read DSCO's change log for every request of this import and store each SKU's fate."""
-        from dsco_desktop.dsco.client import ChangeLogTimeoutError
-
         if deliver is not None:
             for outbox_id in self.imports.queued_outbox_ids(import_id):
                 self._await_outbox(import_id, outbox_id, deliver, should_stop, 5.0)
         requests = self.imports.open_requests(import_id)
-        for index, request_id in enumerate(requests, start=1):
-            progress(index - 1, len(requests), f"Reading DSCO's results ({index}/{len(requests)})")
-            try:
-                result = client.wait_for_change_log(
-                    "catalog",
-                    request_id,
-                    timeout_s=timeout_s,
-                    poll_s=poll_s,
-                    should_stop=should_stop,
-                )
-                entries = result.entries
-            except ChangeLogTimeoutError as exc:
-                entries = exc.partial.entries
-            self._record_log(import_id, request_id, entries)
-            if should_stop():
-                break
+        read_change_logs(
+            client,
+            "catalog",
+            requests,
+            lambda request_id, entries: self._record_log(import_id, request_id, entries),
+            progress=progress,
+            should_stop=should_stop,
+            timeout_s=timeout_s,
+            poll_s=poll_s,
+        )
         counts = self.imports.counts(import_id)
         open_rows = sum(counts.pushed(s) for s in ("queued", "sent", "pending"))
         if open_rows == 0:
@@ -880,34 +851,9 @@ def _category_text(raw: dict[str, Any]) -> str | None:
     return str(value) if value else None
 
 
-def _batches(
-    rows: Sequence[tuple[ImportRowRecord, dict[str, Any]]], max_bytes: int
-) -> Iterator[list[tuple[ImportRowRecord, dict[str, Any]]]]:
-    """Rows grouped so each batch's JSON array stays under `max_bytes`."""
-    batch: list[tuple[ImportRowRecord, dict[str, Any]]] = []
-    size = 2
-    for row, payload in rows:
-        record_size = json_size(payload) + 1
-        if batch and size + record_size > max_bytes:
-            yield batch
-            batch, size = [], 2
-        batch.append((row, payload))
-        size += record_size
-    if batch:
-        yield batch
-
-
 def write_template(path: str | Path) -> None:
     """The catalog template: DSCO's columns, a notes row, code columns formatted as text."""
     export.write_template(path, CATALOG_FIELDS, "Catalog")
-
-
-def direct_delivery(db: Database, client: DscoClient) -> Callable[[], object]:
-    """A `deliver` for headless use (CLI, tests): send the due outbox rows on this thread."""
-    from dsco_desktop.services.outbox import OutboxSender
-
-    sender = OutboxSender(db, client)
-    return sender.send_due
 
 
 def field_label(name: str) -> str:

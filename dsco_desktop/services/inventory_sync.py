@@ -21,9 +21,8 @@ No Qt here: progress through a callback, cancellation through `should_stop`.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,8 +43,19 @@ from dsco_desktop.domain.inventory import (
     validate_inventory_row,
 )
 from dsco_desktop.dsco.errors import DscoError
-from dsco_desktop.dsco.limits import SMALL_BATCH_MAX_BYTES, json_size
+from dsco_desktop.dsco.limits import SMALL_BATCH_MAX_BYTES
 from dsco_desktop.errors import UserFacingError
+from dsco_desktop.services.batch_push import (
+    Progress,
+    ShouldStop,
+    await_outbox,
+    batch_outcome,
+    direct_delivery,  # noqa: F401  (the inventory tab's tests and benchmarks take it from here)
+    json_batches,
+    never,
+    no_progress,
+    read_change_logs,
+)
 from dsco_desktop.services.catalog_import import SheetPreview
 from dsco_desktop.spreadsheets import export
 from dsco_desktop.spreadsheets.mapping import (
@@ -76,7 +86,7 @@ from dsco_desktop.store.inventory import (
     Key,
 )
 from dsco_desktop.store.mapping_profiles import MappingProfileRepository
-from dsco_desktop.store.outbox import OutboxRepository, OutboxRow, OutboxState
+from dsco_desktop.store.outbox import OutboxRepository, OutboxRow
 
 if TYPE_CHECKING:
     from dsco_desktop.dsco.client import DscoClient
@@ -89,17 +99,6 @@ PROFILE_KIND = "inventory"
 # (and one retry) stays cheap.
 MAX_BATCH_ITEMS = 5000
 PREVIEW_ROWS = 50
-
-Progress = Callable[[int, int, str], None]
-ShouldStop = Callable[[], bool]
-
-
-def _no_progress(_done: int, _total: int, _text: str) -> None:
-    return None
-
-
-def _never() -> bool:
-    return False
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
@@ -365,8 +364,8 @@ class InventoryEditor:
         mapping: ColumnMapping | None = None,
         *,
         default_warehouse: str = "",
-        progress: Progress = _no_progress,
-        should_stop: ShouldStop = _never,
+        progress: Progress = no_progress,
+        should_stop: ShouldStop = never,
     ) -> InventoryImport:
         """Read and check every row; nothing is staged until `stage_import`."""
         mapping = mapping or preview.mapping
@@ -725,22 +724,6 @@ class PushReport:
         return text
 
 
-def _batches(
-    items: Sequence[tuple[str, dict[str, Any]]], max_bytes: int, max_items: int
-) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-    batch: list[tuple[str, dict[str, Any]]] = []
-    size = 2
-    for sku, payload in items:
-        record = json_size(payload) + 1
-        if batch and (size + record > max_bytes or len(batch) >= max_items):
-            yield batch
-            batch, size = [], 2
-        batch.append((sku, payload))
-        size += record
-    if batch:
-        yield batch
-
-
 class InventorySync:
     """Pushes available quantities to DSCO and records what DSCO made of them."""
 
@@ -822,8 +805,8 @@ class InventorySync:
         confirm_delisting: bool = False,
         hold_back_delistings: bool = False,
         allow_unpulled: bool = False,
-        progress: Progress = _no_progress,
-        should_stop: ShouldStop = _never,
+        progress: Progress = no_progress,
+        should_stop: ShouldStop = never,
         max_batch_bytes: int = SMALL_BATCH_MAX_BYTES,
         max_batch_items: int = MAX_BATCH_ITEMS,
         outbox_wait_s: float = 120.0,
@@ -850,7 +833,7 @@ class InventorySync:
             report.held_back = tuple(delisting)
         items = [(sku, payload) for sku, payload, _ in payloads]
         report.skus = len(items)
-        batches = list(_batches(items, max_batch_bytes - 1024, max_batch_items))
+        batches = list(json_batches(items, max_batch_bytes - 1024, max_batch_items))
         push_id = uuid.uuid4().hex[:12]
         done = 0
         outbox_ids: list[int] = []
@@ -901,42 +884,21 @@ class InventorySync:
 
     def _await_outbox(self, outbox_id: int, should_stop: ShouldStop, wait_s: float) -> bool:
         """Have the outbox send a row and record the answer; False if it is still waiting."""
-        deadline = time.monotonic() + wait_s
-        pause = 0.02
-        while True:
-            self._deliver()
-            row = self.outbox.get(outbox_id)
-            if row is None or row.state in (
-                OutboxState.SENT,
-                OutboxState.REJECTED,
-                OutboxState.FAILED,
-            ):
-                self._record_outbox(outbox_id, row)
-                return True
-            if time.monotonic() >= deadline or should_stop():
-                return False
-            time.sleep(pause)
-            pause = min(0.5, pause * 2)
+        return await_outbox(
+            self.outbox,
+            outbox_id,
+            self._deliver,
+            record=lambda row: self._record_outbox(outbox_id, row),
+            should_stop=should_stop,
+            wait_s=wait_s,
+        )
 
     def _record_outbox(self, outbox_id: int, row: OutboxRow | None) -> None:
-        keys = self.repo.keys_in_outbox(outbox_id)
-        updates: list[tuple[Key, str, str | None, str | None]] = []
-        if row is None:
-            message = "The batch was removed from the outbox before it was sent."
-            updates = [(k, "failed", message, None) for k in keys]
-        elif row.state is OutboxState.SENT:
-            request_id = str((row.result or {}).get("requestId") or "") or None
-            if request_id:
-                updates = [(k, "sent", None, request_id) for k in keys]
-            else:
-                updates = [(k, "pending", "DSCO gave no request id to follow.", None) for k in keys]
-        else:
-            by_record = {m.record: m.description for m in row.messages if m.record}
-            general = row.last_error or "; ".join(m.description for m in row.messages)
-            state = "rejected" if row.state is OutboxState.REJECTED else "failed"
-            for key in keys:
-                text = by_record.get(key[0], general) or "DSCO refused the batch."
-                updates.append((key, state, text, None))
+        outcome = batch_outcome(row)
+        updates: list[tuple[Key, str, str | None, str | None]] = [
+            (key, outcome.state, outcome.message_for(key[0]), outcome.request_id)
+            for key in self.repo.keys_in_outbox(outbox_id)
+        ]
         history: list[HistoryRecord] = [
             (k[0], k[1], "dsco", "push", None, state, msg)
             for k, state, msg, _ in updates
@@ -949,33 +911,25 @@ class InventorySync:
     def follow(
         self,
         *,
-        progress: Progress = _no_progress,
-        should_stop: ShouldStop = _never,
+        progress: Progress = no_progress,
+        should_stop: ShouldStop = never,
         timeout_s: float = 300.0,
         poll_s: float = 0.5,
     ) -> int:
         """Read DSCO's change log for every open request; returns how many were read."""
-        from dsco_desktop.dsco.client import ChangeLogTimeoutError
-
         for outbox_id in self.repo.queued_outbox_ids():
             self._await_outbox(outbox_id, should_stop, 2.0)
         requests = self.repo.open_requests()
-        for index, request_id in enumerate(requests, start=1):
-            progress(index - 1, len(requests), f"Reading DSCO's results ({index}/{len(requests)})")
-            try:
-                result = self._client.wait_for_change_log(
-                    "inventory",
-                    request_id,
-                    timeout_s=timeout_s,
-                    poll_s=poll_s,
-                    should_stop=should_stop,
-                )
-                entries = result.entries
-            except ChangeLogTimeoutError as exc:
-                entries = exc.partial.entries
-            self._record_log(request_id, entries)
-            if should_stop():
-                break
+        read_change_logs(
+            self._client,
+            "inventory",
+            requests,
+            self._record_log,
+            progress=progress,
+            should_stop=should_stop,
+            timeout_s=timeout_s,
+            poll_s=poll_s,
+        )
         return len(requests)
 
     def _record_log(self, request_id: str, entries: Sequence[Any]) -> None:
@@ -1050,8 +1004,8 @@ class InventorySync:
         self,
         skus: Sequence[str],
         *,
-        progress: Progress = _no_progress,
-        should_stop: ShouldStop = _never,
+        progress: Progress = no_progress,
+        should_stop: ShouldStop = never,
     ) -> int:
         """Read DSCO's inventory of these SKUs (one call each) and record what it says; a SKU
         new to the app starts with DSCO's quantities. Returns how many levels were read."""
@@ -1075,10 +1029,3 @@ class InventorySync:
     def _record_dsco(self, items: Sequence[Any]) -> int:
         with self._db.transaction() as tx:
             return self.editor.levels.confirm_from_dsco(items, conn=tx)
-
-
-def direct_delivery(db: Database, client: DscoClient) -> Callable[[], object]:
-    """A `deliver` for headless use (tests, benchmarks): the catalog import's own."""
-    from dsco_desktop.services.catalog_import import direct_delivery as catalog_delivery
-
-    return catalog_delivery(db, client)

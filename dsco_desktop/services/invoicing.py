@@ -39,6 +39,7 @@ from dsco_desktop.domain.invoicing import (
 )
 from dsco_desktop.dsco.errors import DscoError
 from dsco_desktop.errors import UserFacingError
+from dsco_desktop.services.problems import ProblemsError
 from dsco_desktop.store.db import Database
 from dsco_desktop.store.invoices import (
     DuplicateInvoiceError,
@@ -65,16 +66,11 @@ BATCH_SIZE = 50
 LOG_WINDOW = timedelta(minutes=10)
 
 
-class InvoiceProblemsError(UserFacingError):
+class InvoiceProblemsError(ProblemsError):
     """The draft has problems; nothing was recorded or sent."""
 
     def __init__(self, issues: Sequence[Issue]) -> None:
-        errors = [i for i in issues if i.is_error]
-        super().__init__(
-            f"The invoice has {len(errors)} problem{'s' if len(errors) != 1 else ''}; "
-            "nothing was sent.",
-            detail="\n".join(i.message for i in errors),
-        )
+        super().__init__("The invoice", issues)
         self.issues = tuple(issues)
 
 

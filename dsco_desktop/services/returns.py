@@ -40,6 +40,7 @@ from dsco_desktop.domain.returns import (
 from dsco_desktop.dsco.errors import DscoError, NotFoundError
 from dsco_desktop.errors import UserFacingError
 from dsco_desktop.services.inventory_sync import InventoryEditor
+from dsco_desktop.services.problems import ProblemsError
 from dsco_desktop.store.db import Database
 from dsco_desktop.store.orders import OrderRepository
 from dsco_desktop.store.outbox import OutboxRepository, OutboxState
@@ -93,15 +94,11 @@ def inventory_restock_sink(db: Database) -> RestockSink:
     return stage
 
 
-class ReturnProblemsError(UserFacingError):
+class ReturnProblemsError(ProblemsError):
     """The return or the answers have problems; nothing was recorded or sent."""
 
     def __init__(self, issues: Sequence[Issue], what: str = "The return") -> None:
-        errors = [i for i in issues if i.is_error]
-        super().__init__(
-            f"{what} has {len(errors)} problem{'s' if len(errors) != 1 else ''}; nothing was sent.",
-            detail="\n".join(i.message for i in errors),
-        )
+        super().__init__(what, issues)
         self.issues = tuple(issues)
 
 

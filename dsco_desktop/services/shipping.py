@@ -43,6 +43,7 @@ from dsco_desktop.domain.tracking import check_tracking, normalize_tracking
 from dsco_desktop.dsco.errors import DscoError
 from dsco_desktop.errors import UserFacingError
 from dsco_desktop.services.inventory_sync import InventoryEditor
+from dsco_desktop.services.problems import ProblemsError
 from dsco_desktop.spreadsheets.mapping import RowSplitter, auto_map, header_text, is_blank_row
 from dsco_desktop.spreadsheets.reader import (
     HEADER_SEARCH_ROWS,
@@ -73,16 +74,11 @@ OUTBOX_KIND = "order.shipment"
 _NOT_YET_MOVED = frozenset({"received", "created"})
 
 
-class PlanRejectedError(UserFacingError):
+class PlanRejectedError(ProblemsError):
     """The plan has problems; nothing was recorded or sent."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        errors = [p for p in problems if p.is_error]
-        super().__init__(
-            f"The shipment has {len(errors)} problem{'s' if len(errors) != 1 else ''}; "
-            "nothing was sent.",
-            detail="\n".join(p.message for p in errors),
-        )
+        super().__init__("The shipment", problems)
         self.problems = tuple(problems)
 
 

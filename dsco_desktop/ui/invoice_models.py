@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from dsco_desktop.domain.invoicing import InvoiceLine, money
@@ -21,9 +21,7 @@ from dsco_desktop.services import invoicing, returns
 from dsco_desktop.store.invoices import InvoiceRecord, InvoiceState, UninvoicedOrder
 from dsco_desktop.store.returns import ReturnState, ReturnSummary
 from dsco_desktop.ui import layout
-from dsco_desktop.ui.table_model import ALIGN_RIGHT, Column, RawRole, RecordRole, RowTableModel
-
-Index = QModelIndex | QPersistentModelIndex
+from dsco_desktop.ui.table_model import ALIGN_RIGHT, Column, Index, RowTableModel, no_tooltip
 
 
 def _day(value: str | None) -> str:
@@ -109,116 +107,74 @@ class ReturnsModel(RowTableModel[ReturnSummary]):
         return layout.MUTED_COLOR if row.state is not ReturnState.OPEN else None
 
 
-class InvoiceLinesModel(QAbstractTableModel):
+def _price_edit(line: InvoiceLine) -> str:
+    return "" if line.unit_price is None else str(line.unit_price)
+
+
+class InvoiceLinesModel(RowTableModel[InvoiceLine]):
     """The draft's lines: quantity and unit price editable, the rest read-only."""
 
     edited = Signal(int)  # the row whose quantity or price changed
 
-    HEADERS = ("Line", "SKU", "Title", "Package", "Qty", "Unit price", "Amount")
     QTY, PRICE = 4, 5
+    columns = (
+        Column("Line", lambda r: r.line_number, tooltip=no_tooltip),
+        Column("SKU", lambda r: r.sku, tooltip=no_tooltip),
+        Column("Title", lambda r: r.title, tooltip=lambda r: r.title),
+        Column("Package", lambda r: r.tracking_number, tooltip=no_tooltip),
+        Column("Qty", lambda r: r.quantity, align=ALIGN_RIGHT, tooltip=no_tooltip),
+        Column(
+            "Unit price",
+            lambda r: r.unit_price,
+            lambda r: _amount(r.unit_price),
+            ALIGN_RIGHT,
+            no_tooltip,
+            edit=_price_edit,
+        ),
+        Column(
+            "Amount", lambda r: r.extended, lambda r: _amount(r.extended), ALIGN_RIGHT, no_tooltip
+        ),
+    )
+    _FIELDS: ClassVar[dict[int, str]] = {QTY: "quantity", PRICE: "unit_price"}
 
     def __init__(self, lines: Sequence[InvoiceLine], parent: Any = None) -> None:
         super().__init__(parent)
-        self._lines = list(lines)
+        self._rows = list(lines)
         self._problems: dict[tuple[int, str], str] = {}
 
     @property
     def lines(self) -> tuple[InvoiceLine, ...]:
-        return tuple(self._lines)
+        return tuple(self._rows)
 
     def set_problems(self, problems: dict[tuple[int, str], str]) -> None:
         """Mark cells with a problem (row, field) -> message; shown red with the message."""
         self._problems = dict(problems)
-        if self._lines:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._lines) - 1, len(self.HEADERS) - 1)
-            )
+        self.refresh()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._lines)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            role == Qt.ItemDataRole.DisplayRole
-            and orientation == Qt.Orientation.Horizontal
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
-
-    def flags(self, index: Index) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.column() in (self.QTY, self.PRICE):
-            return base | Qt.ItemFlag.ItemIsEditable
-        return base
-
-    def _field(self, column: int) -> str | None:
-        return {self.QTY: "quantity", self.PRICE: "unit_price"}.get(column)
+    def _problem(self, index: Index) -> str | None:
+        field = self._FIELDS.get(index.column())
+        return self._problems.get((index.row(), field)) if field else None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._lines):
-            return None
-        if not 0 <= index.column() < len(self.HEADERS):
-            return None
-        line = self._lines[index.row()]
-        column = index.column()
-        raw: Any = (
-            line.line_number,
-            line.sku,
-            line.title,
-            line.tracking_number,
-            line.quantity,
-            line.unit_price,
-            line.extended,
-        )[column]
-        field = self._field(column)
-        problem = self._problems.get((index.row(), field)) if field else None
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column in (self.PRICE, 6):
-                return "" if raw is None else _amount(raw)
-            return "" if raw is None else str(raw)
-        if role == Qt.ItemDataRole.EditRole:
-            if column == self.PRICE:
-                return "" if raw is None else str(raw)
-            return raw
-        if role == RawRole:
-            return raw
-        if role == RecordRole:
-            return line
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return ALIGN_RIGHT if column >= self.QTY else None
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return problem or (line.title if column == 2 else None)
-        if role == Qt.ItemDataRole.ForegroundRole and problem:
+        # Problems are per position in the draft, so they are looked up here, not per row.
+        if role == Qt.ItemDataRole.ToolTipRole and index.isValid():
+            return self._problem(index) or super().data(index, role)
+        if role == Qt.ItemDataRole.ForegroundRole and index.isValid() and self._problem(index):
             return QBrush(QColor(layout.ERROR_COLOR))
-        return None
+        return super().data(index, role)
 
-    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or not index.isValid():
-            return False
-        row, column = index.row(), index.column()
-        line = self._lines[row]
+    def cell_editable(self, row: InvoiceLine, column: int) -> bool:
+        return column in self._FIELDS
+
+    def set_cell(self, position: int, column: int, value: Any) -> bool:
+        line = self._rows[position]
         try:
             if column == self.QTY:
-                quantity = int(str(value).strip())
-                self._lines[row] = _replace(line, quantity=quantity)
-            elif column == self.PRICE:
-                self._lines[row] = _replace(line, unit_price=money(value))
+                self._rows[position] = replace(line, quantity=int(str(value).strip()))
             else:
-                return False
+                self._rows[position] = replace(line, unit_price=money(value))
         except ValueError:
             return False
-        self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.HEADERS) - 1))
-        self.edited.emit(row)
+        self.refresh(position, position)
+        self.edited.emit(position)
         return True
-
-
-def _replace(line: InvoiceLine, **changes: Any) -> InvoiceLine:
-    return replace(line, **changes)

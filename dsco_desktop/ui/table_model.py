@@ -5,7 +5,7 @@ alignment, tooltip) and gets a `QAbstractTableModel` that shows them. Sorting an
 happen in SQL or on the Python list before `set_rows` (a proxy model over a big list is far
 slower, see ARCHITECTURE.md). Raw values are in `RawRole` and the row object in `RecordRole`,
 so tests and delegates never parse display text. A model may make cells editable
-(`editable` + `set_cell`) and colour or explain single cells (`cell_foreground`,
+(`cell_editable` + `set_cell`) and colour or explain single cells (`cell_foreground`,
 `cell_background`, `cell_tooltip`) without re-implementing the Qt plumbing.
 """
 
@@ -64,7 +64,7 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
 
     Subclasses set `columns` and may override `foreground(row)` / `background(row)` (a colour
     name or None), `cell_foreground` / `cell_background` / `cell_tooltip(row, column)` for
-    single cells, and `editable(row, column)` + `set_cell(position, column, value)` to let the
+    single cells, and `cell_editable(row, column)` + `set_cell(position, column, value)` to let the
     user edit a cell (the model stays read-only unless they do).
     """
 
@@ -114,7 +114,7 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
         spec = self.columns[column]
         return spec.tooltip(row) if spec.tooltip is not None else spec.text(row)
 
-    def editable(self, row: T, column: int) -> bool:
+    def cell_editable(self, row: T, column: int) -> bool:
         return False
 
     def set_cell(self, position: int, column: int, value: Any) -> bool:
@@ -159,7 +159,7 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
     def flags(self, index: Index) -> Qt.ItemFlag:
         base = super().flags(index)
         row = self.row_at(index.row()) if index.isValid() else None
-        if row is not None and self.editable(row, index.column()):
+        if row is not None and self.cell_editable(row, index.column()):
             return base | Qt.ItemFlag.ItemIsEditable
         return base
 
@@ -167,7 +167,7 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
         if role != Qt.ItemDataRole.EditRole or not index.isValid():
             return False
         row = self.row_at(index.row())
-        if row is None or not self.editable(row, index.column()):
+        if row is None or not self.cell_editable(row, index.column()):
             return False
         return self.set_cell(index.row(), index.column(), value)
 

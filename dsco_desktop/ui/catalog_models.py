@@ -13,7 +13,7 @@ Raw values are in `RawRole`; every model passes pytest-qt's model tester.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
@@ -32,7 +32,6 @@ from dsco_desktop.ui.table_model import (
     RowTableModel,
     no_tooltip,
 )
-from dsco_desktop.ui.table_model import RecordRole as RowRole
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -183,7 +182,15 @@ class SheetRowsModel(QAbstractTableModel):
         return column_letter(section) if 0 <= section < self._width else None
 
 
-class ImportRowsModel(QAbstractTableModel):
+def _sheet_cell(sheet: int) -> Callable[[ImportRowRecord], Any]:
+    return lambda row: row.cells[sheet] if sheet < len(row.cells) else None
+
+
+def _as_cell_text(raw: Callable[[ImportRowRecord], Any]) -> Callable[[ImportRowRecord], str]:
+    return lambda row: cell_text(raw(row))
+
+
+class ImportRowsModel(RowTableModel[ImportRowRecord]):
     """An import's rows with their problems; sheet cells can be edited to fix them."""
 
     cell_edited = Signal(int, int, str)  # sheet row number, sheet column, new text
@@ -192,20 +199,35 @@ class ImportRowsModel(QAbstractTableModel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[ImportRowRecord] = []
         self._headers: list[str] = []
-        self._marks: list[dict[int, list[dict[str, Any]]]] = []
+        self._marks: dict[int, dict[int, list[dict[str, Any]]]] = {}  # by sheet row number
+        self.columns = self._columns_for([])
         self.editable = True
 
-    @property
-    def rows(self) -> Sequence[ImportRowRecord]:
-        return tuple(self._rows)
+    def _columns_for(self, headers: Sequence[str]) -> list[Column[ImportRowRecord]]:
+        def column(title: str, raw: Callable[[ImportRowRecord], Any]) -> Column[ImportRowRecord]:
+            text = _as_cell_text(raw)
+            return Column(title, raw, text, tooltip=no_tooltip, edit=text)
 
-    def set_rows(self, headers: Sequence[str], rows: Sequence[ImportRowRecord]) -> None:
+        return [
+            column("Row", lambda r: r.row_number),
+            Column(
+                "Result",
+                lambda r: r.push_state if r.push_state != "not_sent" else r.diff,
+                self._result,
+                tooltip=no_tooltip,
+                edit=self._result,
+            ),
+            *(column(title, _sheet_cell(sheet)) for sheet, title in enumerate(headers)),
+            column("Problems", self._problems),
+        ]
+
+    def set_rows(self, headers: Sequence[str], rows: Sequence[ImportRowRecord]) -> None:  # type: ignore[override]
         self.beginResetModel()
         self._headers = list(headers)
+        self.columns = self._columns_for(headers)
         self._rows = list(rows)
-        self._marks = [self._index_issues(r) for r in self._rows]
+        self._marks = {r.row_number: self._index_issues(r) for r in self._rows}
         self.endResetModel()
 
     @staticmethod
@@ -224,13 +246,8 @@ class ImportRowsModel(QAbstractTableModel):
             if new is None:
                 continue
             self._rows[position] = new
-            self._marks[position] = self._index_issues(new)
-            self.dataChanged.emit(
-                self.index(position, 0), self.index(position, self.columnCount() - 1)
-            )
-
-    def row_at(self, position: int) -> ImportRowRecord:
-        return self._rows[position]
+            self._marks[new.row_number] = self._index_issues(new)
+            self.refresh(position, position)
 
     def sheet_column(self, column: int) -> int | None:
         """The sheet column shown in a model column (None for Row, Result, Problems)."""
@@ -239,12 +256,6 @@ class ImportRowsModel(QAbstractTableModel):
 
     def model_column(self, sheet_column: int) -> int:
         return sheet_column + len(self.FIXED)
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.FIXED) + len(self._headers) + 1
 
     def _result(self, row: ImportRowRecord) -> str:
         pushed = PUSH_STATE_LABELS.get(row.push_state, row.push_state)
@@ -263,90 +274,48 @@ class ImportRowsModel(QAbstractTableModel):
             parts.append(f"DSCO: {row.dsco_message}")
         return "  ".join(parts)
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == RowRole:
-            return row
-        last = self.columnCount() - 1
+    def _found(self, row: ImportRowRecord, column: int) -> list[dict[str, Any]]:
+        """The issues marked on one cell (only sheet cells carry marks)."""
         sheet = self.sheet_column(column)
-        if column == 0:
-            raw: Any = row.row_number
-        elif column == 1:
-            raw = row.push_state if row.push_state != "not_sent" else row.diff
-        elif column == last:
-            raw = self._problems(row)
-        else:
-            assert sheet is not None
-            raw = row.cells[sheet] if sheet < len(row.cells) else None
-        if role == RawRole:
-            return raw
-        marks = self._marks[index.row()]
-        found = marks.get(sheet if sheet is not None else -2, [])
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            if column == 1:
-                return self._result(row)
-            return cell_text(raw)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if found:
-                return "\n".join(str(i["message"]) for i in found)
-            if column == last and raw:
-                return "\n".join(str(i["message"]) for i in row.issues) + (
-                    f"\nDSCO: {row.dsco_message}" if row.dsco_message else ""
-                )
-            return None
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if found:
-                is_error = any(i["severity"] == "error" for i in found)
-                return QBrush(QColor(ERROR_CELL if is_error else WARNING_CELL))
-            if column == 1 and row.push_state in ("rejected", "failed"):
-                return QBrush(QColor(ERROR_CELL))
-            if column == 1 and row.push_state == "accepted":
-                return QBrush(QColor(OK_CELL))
-            return None
-        bad = row.errors or row.push_state in ("rejected", "failed")
-        if role == Qt.ItemDataRole.ForegroundRole and column in (1, last) and bad:
-            return QBrush(QColor(layout.ERROR_COLOR))
+        return self._marks.get(row.row_number, {}).get(sheet if sheet is not None else -2, [])
+
+    def cell_tooltip(self, row: ImportRowRecord, column: int) -> str | None:
+        found = self._found(row, column)
+        if found:
+            return "\n".join(str(i["message"]) for i in found)
+        if column == len(self.columns) - 1 and self._problems(row):
+            return "\n".join(str(i["message"]) for i in row.issues) + (
+                f"\nDSCO: {row.dsco_message}" if row.dsco_message else ""
+            )
         return None
 
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        base = super().flags(index)
-        if not index.isValid():
-            return base
-        row = self._rows[index.row()]
-        if (
-            self.editable
-            and self.sheet_column(index.column()) is not None
-            and row.push_state in ("not_sent", "cancelled")
-        ):
-            return base | Qt.ItemFlag.ItemIsEditable
-        return base
+    def cell_background(self, row: ImportRowRecord, column: int) -> str | None:
+        found = self._found(row, column)
+        if found:
+            return ERROR_CELL if any(i["severity"] == "error" for i in found) else WARNING_CELL
+        if column == 1 and row.push_state in ("rejected", "failed"):
+            return ERROR_CELL
+        if column == 1 and row.push_state == "accepted":
+            return OK_CELL
+        return None
 
-    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or not index.isValid():
-            return False
-        sheet = self.sheet_column(index.column())
-        if sheet is None or not (self.flags(index) & Qt.ItemFlag.ItemIsEditable):
-            return False
+    def cell_foreground(self, row: ImportRowRecord, column: int) -> str | None:
+        bad = row.errors or row.push_state in ("rejected", "failed")
+        return layout.ERROR_COLOR if column in (1, len(self.columns) - 1) and bad else None
+
+    def cell_editable(self, row: ImportRowRecord, column: int) -> bool:
+        return (
+            self.editable
+            and self.sheet_column(column) is not None
+            and row.push_state in ("not_sent", "cancelled")
+        )
+
+    def set_cell(self, position: int, column: int, value: Any) -> bool:
+        sheet = self.sheet_column(column)
+        assert sheet is not None  # only sheet cells are editable
         text = "" if value is None else str(value)
-        row = self._rows[index.row()]
+        row = self._rows[position]
         if cell_text(row.cells[sheet] if sheet < len(row.cells) else None) == text.strip():
             return False
         self.cell_edited.emit(row.row_number, sheet, text)
         return True
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if section < len(self.FIXED):
-            return self.FIXED[section]
-        sheet = section - len(self.FIXED)
-        if sheet < len(self._headers):
-            return self._headers[sheet]
-        if section == self.columnCount() - 1:
-            return "Problems"
-        return None

@@ -86,9 +86,8 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
         self._rows = list(rows)
         self.endResetModel()
 
-    @classmethod
-    def column_index(cls, title: str) -> int:
-        return next(i for i, column in enumerate(cls.columns) if column.title == title)
+    def column_index(self, title: str) -> int:
+        return next(i for i, column in enumerate(self.columns) if column.title == title)
 
     def refresh(self, first: int = 0, last: int | None = None) -> None:
         """Tell the views rows `first`..`last` (default: to the end) changed in place."""

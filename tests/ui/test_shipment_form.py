@@ -212,7 +212,7 @@ def test_ship_confirms_and_the_list_shows_it(
     assert "DSCO confirmed the shipment" in form.result.text()
     assert not form.ship_button.isEnabled()
     qtbot.waitUntil(lambda: tab.model.rowCount() == 1, timeout=10_000)
-    state_col = ShipmentsModel.column_index("State")
+    state_col = tab.model.column_index("State")
     qtbot.waitUntil(lambda: tab.model.index(0, state_col).data() == "Confirmed", timeout=10_000)
     _shoot(tab, "shipments_tab_confirmed")
 
@@ -245,9 +245,9 @@ def test_dscos_400_messages_show_on_the_form(
     assert "exceeds the 0 remaining" in form.result.text()
     assert layout.ERROR_COLOR in form.result.styleSheet()
     assert form.ship_button.isEnabled()  # fix and send again
-    state_col = ShipmentsModel.column_index("State")
+    state_col = tab.model.column_index("State")
     qtbot.waitUntil(lambda: tab.model.index(0, state_col).data() == "Rejected", timeout=10_000)
-    message_col = ShipmentsModel.column_index("DSCO says")
+    message_col = tab.model.column_index("DSCO says")
     assert "exceeds the 0 remaining" in tab.model.index(0, message_col).data()
     _shoot(tab, "shipment_form_rejected")
 

@@ -17,16 +17,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
+import pydantic
 from pydantic.alias_generators import to_camel
 
 from dsco_desktop.domain.activity import CallRecord
 from dsco_desktop.dsco.auth import TokenManager
 from dsco_desktop.dsco.environments import check_base_url
-from dsco_desktop.dsco.errors import AuthError, DscoError, NotFoundError
+from dsco_desktop.dsco.errors import AuthError, DscoError, NotFoundError, UnreadableAnswerError
 from dsco_desktop.dsco.limits import check_large_batch, check_small_batch
 from dsco_desktop.dsco.models import (
     AsyncResponse,
@@ -127,6 +128,23 @@ def _order_label(record: Mapping[str, Any]) -> str:
         label = "PO" if kind == "PO_NUMBER" else "DSCO order" if kind else "order"
         return f"{label} {record['id']}"
     return "the order"
+
+
+_M = TypeVar("_M", bound=pydantic.BaseModel)
+
+
+def _parse(model: type[_M], data: Any) -> _M:
+    """Validate a DSCO answer; a body of the wrong shape is a DscoError, never a traceback."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the body"
+        raise UnreadableAnswerError(
+            f"DSCO sent an answer this app cannot read ({model.__name__}, at {where}: "
+            f"{first['msg']}).",
+            detail="Trying again later usually gets a proper answer.",
+        ) from None
 
 
 def _plural(count: int, noun: str) -> str:
@@ -257,7 +275,7 @@ class DscoClient:
         check_small_batch(body, noun + "s")
         what = f"the batch of {_plural(len(body), noun)}"
         sent = self._call("POST", path, what=what, params=params, json_body=body)
-        return AsyncResponse.model_validate(sent.body or {})
+        return _parse(AsyncResponse, sent.body or {})
 
     def _large_batch(
         self,
@@ -273,7 +291,7 @@ class DscoClient:
         check_large_batch(len(data), len(lines), noun + "s")
         what = f"the large batch of {_plural(len(lines), noun)}"
         sent = self._call("POST", path, what=what, params=params)
-        answer = AsyncResponse.model_validate(sent.body or {})
+        answer = _parse(AsyncResponse, sent.body or {})
         if (answer.status or "").lower() == "failure" or not answer.data_url:
             raise DscoError(
                 f"DSCO did not accept {what}"
@@ -316,7 +334,7 @@ class DscoClient:
         body = self._call(
             "GET", "/order/page", what="the order search", params=build_query(filters)
         ).body
-        return OrderPage.model_validate(body or {})
+        return _parse(OrderPage, body or {})
 
     def iter_orders(self, **filters: Any) -> Iterator[Order]:
         """Every order matching `filters`, following scrollId until an empty page."""
@@ -337,7 +355,7 @@ class DscoClient:
             body = body[0] if body else None
         if not isinstance(body, dict) or not body:
             return None
-        return Order.model_validate(body)
+        return _parse(Order, body)
 
     def acknowledge_orders(self, orders: Sequence[Record]) -> AsyncResponse:
         """`POST /order/acknowledge` (async): `[{id, type, supplierOrderNumber?}]`."""
@@ -357,7 +375,7 @@ class DscoClient:
             what=f"the cancellation for {_order_label(body)}",
             json_body=body,
         )
-        return AsyncResponse.model_validate(sent.body or {})
+        return _parse(AsyncResponse, sent.body or {})
 
     def cancel_order_items_small_batch(self, orders: Sequence[Record]) -> AsyncResponse:
         """`POST /order/item/cancel/batch/small` (async)."""
@@ -393,7 +411,7 @@ class DscoClient:
         sent = self._call(
             "POST", "/order/", what=f"the new order {_order_label(body)}", json_body=body
         )
-        return OrderCreatedResult.model_validate(sent.body or {})
+        return _parse(OrderCreatedResult, sent.body or {})
 
     def create_orders_small_batch(self, orders: Sequence[Record]) -> AsyncResponse:
         """`POST /order/batch/small` (retailer side, async)."""
@@ -417,7 +435,7 @@ class DscoClient:
             body = body[0] if body else None
         if not isinstance(body, dict) or not body:
             return None
-        return Inventory.model_validate(body)
+        return _parse(Inventory, body)
 
     def update_inventory_single_item(self, item: Record) -> dict[str, Any]:
         """`POST /inventory/singleItem` (sync, 201)."""
@@ -468,7 +486,7 @@ class DscoClient:
             body = body[0] if body else None
         if not isinstance(body, dict) or not body:
             return None
-        return Item.model_validate(body)
+        return _parse(Item, body)
 
     def update_catalog_small_batch(self, items: Sequence[Record]) -> AsyncResponse:
         """`POST /catalog/batch/small` (async), sent as a JSON array (the spec's schema)."""
@@ -512,7 +530,7 @@ class DscoClient:
         }
         body.update({k: v for k, v in optional.items() if v is not None})
         sent = self._call("POST", "/stream", what=f"the new {object_type} stream", json_body=body)
-        return Stream.model_validate(sent.body or {})
+        return _parse(Stream, sent.body or {})
 
     def list_streams(
         self, stream_id: str | None = None, partition_id: int | None = None
@@ -523,7 +541,9 @@ class DscoClient:
         body = self._get_optional("/stream", what=what, params=params)
         if isinstance(body, dict):
             body = [body]
-        return [Stream.model_validate(s) for s in body or [] if isinstance(s, dict)]
+        if not isinstance(body, list):
+            body = [] if body is None else [body]
+        return [_parse(Stream, s) for s in body if isinstance(s, dict)]
 
     def get_stream(self, stream_id: str) -> Stream | None:
         """The stream with `stream_id`, or None."""
@@ -570,12 +590,12 @@ class DscoClient:
             params=build_query({"incrementVersionNumber": increment_version_number}),
             json_body=body,
         )
-        return Stream.model_validate(sent.body or {})
+        return _parse(Stream, sent.body or {})
 
     def delete_stream(self, stream_id: str) -> Stream:
         """`DELETE /stream/{id}`; returns the deleted stream."""
         sent = self._call("DELETE", f"/stream/{_segment(stream_id)}", what=f"stream {stream_id}")
-        return Stream.model_validate(sent.body if isinstance(sent.body, dict) else {})
+        return _parse(Stream, sent.body if isinstance(sent.body, dict) else {})
 
     def stream_operation(
         self, stream_id: str, operation_type: str, **fields: Any
@@ -593,7 +613,7 @@ class DscoClient:
             what=f"the {operation_type} operation on stream {stream_id}",
             json_body=body,
         )
-        return StreamOperationResponse.model_validate(sent.body or {})
+        return _parse(StreamOperationResponse, sent.body or {})
 
     def get_stream_events(
         self,
@@ -610,7 +630,7 @@ class DscoClient:
         """
         path = f"/stream/{_segment(stream_id)}/{_segment(partition_id)}/{_segment(position)}"
         sent = self._call("GET", path, what=f"the events of stream {stream_id}")
-        page = StreamEventsPage.model_validate(sent.body or {})
+        page = _parse(StreamEventsPage, sent.body or {})
         if max_events is not None and len(page.events) > max_events:
             page.events = page.events[: max(0, max_events)]
         return page
@@ -631,7 +651,7 @@ class DscoClient:
             f"/{_segment(start)}/{_segment(end)}"
         )
         sent = self._call("GET", path, what=f"a range of events of stream {stream_id}")
-        return StreamEventsPage.model_validate(sent.body or {})
+        return _parse(StreamEventsPage, sent.body or {})
 
     def get_single_stream_event(
         self, stream_id: str, partition_id: int, position: str
@@ -639,7 +659,7 @@ class DscoClient:
         """`GET /stream/single/{id}/{pid}/{position}` (DSCO allows 15 a minute)."""
         path = f"/stream/single/{_segment(stream_id)}/{_segment(partition_id)}/{_segment(position)}"
         sent = self._call("GET", path, what=f"an event of stream {stream_id}")
-        return StreamEventsPage.model_validate(sent.body or {})
+        return _parse(StreamEventsPage, sent.body or {})
 
     def checkpoint_stream(
         self, stream_id: str, partition_id: int, position: str
@@ -647,7 +667,7 @@ class DscoClient:
         """`PUT /stream/{id}/{pid}/{position}`: save the partition's position on DSCO's side."""
         path = f"/stream/{_segment(stream_id)}/{_segment(partition_id)}/{_segment(position)}"
         sent = self._call("PUT", path, what=f"the position of stream {stream_id}")
-        answer = SuccessFailResponse.model_validate(sent.body or {"status": "success"})
+        answer = _parse(SuccessFailResponse, sent.body or {"status": "success"})
         if (answer.status or "").lower() == "failure":
             raise DscoError(
                 f"DSCO did not save the position of stream {stream_id}.", status=sent.status
@@ -678,7 +698,7 @@ class DscoClient:
         body = self._get_optional("/invoice", what=what, params=build_query(query))
         if isinstance(body, list):
             body = {"invoices": body}
-        return InvoicesResponse.model_validate(body or {}).invoices
+        return _parse(InvoicesResponse, body or {}).invoices
 
     def get_invoice_log(self, **query: Any) -> ChangeLogPage:
         """`GET /invoice/log`."""
@@ -696,7 +716,7 @@ class DscoClient:
             what=f"return {body.get('returnNumber') or '?'} for {_order_label(body)}",
             json_body=body,
         )
-        return ReturnResponse.model_validate(sent.body or {})
+        return _parse(ReturnResponse, sent.body or {})
 
     def complete_return(self, ret: Record) -> ReturnResponse:
         """`PUT /return/`: accept or reject the returned lines."""
@@ -706,7 +726,7 @@ class DscoClient:
         sent = self._call(
             "PUT", "/return/", what=f"the completion of return {label}", json_body=body
         )
-        return ReturnResponse.model_validate(sent.body or {})
+        return _parse(ReturnResponse, sent.body or {})
 
     def return_small_batch(
         self, returns: Sequence[Record], operation: Literal["create", "update", "complete"]
@@ -724,7 +744,7 @@ class DscoClient:
         body = self._call(
             "GET", "/return/page", what="the return search", params=build_query(query)
         ).body
-        return ReturnPage.model_validate(body or {})
+        return _parse(ReturnPage, body or {})
 
     def get_return_log(self, **query: Any) -> ChangeLogPage:
         """`GET /return/log`."""
@@ -740,7 +760,7 @@ class DscoClient:
             body = self._call(
                 "GET", "/warehouse/page", what="the list of warehouses", params=params
             ).body
-            page = WarehousePage.model_validate(body or {})
+            page = _parse(WarehousePage, body or {})
             found.extend(page.warehouses)
             if not page.warehouses or not page.scroll_id:
                 return found
@@ -752,7 +772,7 @@ class DscoClient:
         request_id = query.get("requestId") or query.get("request_id")
         what = f"the {log} change log" + (f" of request {request_id}" if request_id else "")
         body = self._call("GET", _LOG_PATHS[log], what=what, params=build_query(query)).body
-        return ChangeLogPage.model_validate(body or {})
+        return _parse(ChangeLogPage, body or {})
 
     def read_change_log(
         self, log: ChangeLogName, request_id: str

@@ -86,6 +86,13 @@ class ServerError(DscoError):
     transient = True
 
 
+class UnreadableAnswerError(DscoError):
+    """DSCO answered 2xx with a body that does not have the spec's shape (wrong types, a list
+    where an object belongs). Transient: the next answer is usually a proper one."""
+
+    transient = True
+
+
 class InsecureUrlError(UserFacingError):
     """A non-loopback base URL that is not https: refused before any secret is sent."""
 

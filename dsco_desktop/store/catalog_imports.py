@@ -164,9 +164,7 @@ class CatalogImportRepository:
             "INSERT INTO catalog_imports (file_name, file_path, sheet, header_row, headers, "
             "mapping, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'reading', ?, ?)"
         )
-        if conn is not None:
-            return int(conn.execute(sql, params).lastrowid or 0)
-        with self._db.transaction() as tx:
+        with self._db.joining(conn) as tx:
             return int(tx.execute(sql, params).lastrowid or 0)
 
     def get(self, import_id: int) -> ImportRecord | None:
@@ -205,10 +203,7 @@ class CatalogImportRepository:
             "updated_at = ? WHERE id = ?"
         )
         params = (state, message, mode, now_iso(), import_id)
-        if conn is not None:
-            conn.execute(sql, params)
-            return
-        with self._db.transaction() as tx:
+        with self._db.joining(conn) as tx:
             tx.execute(sql, params)
 
     def delete(self, import_id: int) -> None:
@@ -328,10 +323,7 @@ class CatalogImportRepository:
             "UPDATE catalog_import_rows SET push_state = ?, dsco_message = ?, "
             "request_id = COALESCE(?, request_id) WHERE import_id = ? AND row_number = ?"
         )
-        if conn is not None:
-            conn.executemany(sql, rows)
-            return
-        with self._db.transaction() as tx:
+        with self._db.joining(conn) as tx:
             tx.executemany(sql, rows)
 
     def mark_queued(

@@ -190,6 +190,16 @@ class Database:
                 conn.execute("ROLLBACK")
             raise translate_error(exc, self.path) from exc
 
+    @contextmanager
+    def joining(self, conn: sqlite3.Connection | None) -> Iterator[sqlite3.Connection]:
+        """The caller's open transaction when it passes one (a repository write that is part of
+        a larger unit of work), else a transaction of its own."""
+        if conn is not None:
+            yield conn
+            return
+        with self.transaction() as tx:
+            yield tx
+
     def close(self) -> None:
         """Close the calling thread's connection (a thread's last act before it ends)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

@@ -150,11 +150,8 @@ class InventoryRepository:
     def _run(self, sql: str, rows: list[tuple[Any, ...]], conn: sqlite3.Connection | None) -> None:
         if not rows:
             return
-        if conn is not None:
-            conn.executemany(sql, rows)
-        else:
-            with self._db.transaction() as tx:
-                tx.executemany(sql, rows)
+        with self._db.joining(conn) as tx:
+            tx.executemany(sql, rows)
 
     def get(self, sku: str) -> list[InventoryLevel]:
         """Every warehouse's level for one SKU, by warehouse code."""

@@ -173,11 +173,8 @@ class ItemRepository:
             rows.append((*values, local_state, dsco_state))
         if not rows:
             return 0
-        if conn is not None:
-            conn.executemany(_UPSERT, rows)
-        else:
-            with self._db.transaction() as tx:
-                tx.executemany(_UPSERT, rows)
+        with self._db.joining(conn) as tx:
+            tx.executemany(_UPSERT, rows)
         return len(rows)
 
     def set_dsco_state(
@@ -194,11 +191,8 @@ class ItemRepository:
             "UPDATE items SET dsco_state = ?, dsco_message = ?, "
             "dsco_request_id = COALESCE(?, dsco_request_id), dsco_pushed_at = ? WHERE sku = ?"
         )
-        if conn is not None:
-            conn.executemany(sql, rows)
-        else:
-            with self._db.transaction() as tx:
-                tx.executemany(sql, rows)
+        with self._db.joining(conn) as tx:
+            tx.executemany(sql, rows)
 
     def get(self, sku: str) -> ItemRecord | None:
         """One item by SKU, or None."""

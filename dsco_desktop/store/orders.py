@@ -324,9 +324,7 @@ class OrderRepository:
                 latest[order_id] = order
         if not latest:
             return OrderUpsertResult()
-        if conn is not None:
-            return self._upsert(conn, seen_order, latest)
-        with self._db.transaction() as tx:
+        with self._db.joining(conn) as tx:
             return self._upsert(tx, seen_order, latest)
 
     def _upsert(
@@ -550,11 +548,8 @@ class OrderRepository:
             "INSERT OR IGNORE INTO order_events (dsco_order_id, event_id, at, reasons, source, "
             "lifecycle, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
         )
-        if conn is not None:
-            conn.executemany(sql, rows)
-        else:
-            with self._db.transaction() as tx:
-                tx.executemany(sql, rows)
+        with self._db.joining(conn) as tx:
+            tx.executemany(sql, rows)
 
     def events(self, dsco_order_id: str) -> builtins.list[OrderEventRecord]:
         """The order's event history, oldest first."""

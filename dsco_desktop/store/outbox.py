@@ -107,9 +107,7 @@ class OutboxRepository:
             raise ValueError("an outbox row needs an idempotency key")
         now = self._clock()
         params = (kind, dumps(dict(payload)), idempotency_key, now, now, now, now)
-        if conn is not None:
-            return self._enqueue(conn, params)
-        with self._db.transaction() as tx:
+        with self._db.joining(conn) as tx:
             return self._enqueue(tx, params)
 
     @staticmethod

@@ -154,9 +154,7 @@ class ReturnRepository:
     ) -> builtins.list[str]:
         """Store DSCO's returns; returns the numbers whose stored version changed."""
         docs = [as_dict(r) for r in returns]
-        if conn is not None:
-            return self._upsert(conn, docs)
-        with self._db.transaction() as tx:
+        with self._db.joining(conn) as tx:
             return self._upsert(tx, docs)
 
     def _upsert(
@@ -493,9 +491,7 @@ class ReturnRepository:
             " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(return_number, sku, warehouse_code) DO NOTHING"
         )
-        if conn is not None:
-            return conn.executemany(sql, params).rowcount
-        with self._db.transaction() as tx:
+        with self._db.joining(conn) as tx:
             return tx.executemany(sql, params).rowcount
 
     def restocks(
@@ -536,10 +532,7 @@ class ReturnRepository:
     ) -> None:
         params = (state.value, message, now_iso(), restock_id)
         sql = "UPDATE return_restocks SET state = ?, message = ?, updated_at = ? WHERE id = ?"
-        if conn is not None:
-            conn.execute(sql, params)
-            return
-        with self._db.transaction() as tx:
+        with self._db.joining(conn) as tx:
             tx.execute(sql, params)
 
 

@@ -145,10 +145,8 @@ class ShipmentRepository:
             "outbox_id": outbox_id,
             "source": source,
         }
-        if conn is None:
-            with self._db.transaction() as tx:
-                return self._add(tx, **fields)
-        return self._add(conn, **fields)
+        with self._db.joining(conn) as tx:
+            return self._add(tx, **fields)
 
     @staticmethod
     def _add(
@@ -220,10 +218,7 @@ class ShipmentRepository:
     ) -> None:
         """Link a shipment to its outbox row (written in the same transaction)."""
         sql = "UPDATE shipments SET outbox_id = ? WHERE id = ?"
-        if conn is not None:
-            conn.execute(sql, (outbox_id, shipment_id))
-            return
-        with self._db.transaction() as tx:
+        with self._db.joining(conn) as tx:
             tx.execute(sql, (outbox_id, shipment_id))
 
     def set_state(

@@ -59,8 +59,5 @@ class StreamCheckpointRepository:
                 position = excluded.position, updated_at = excluded.updated_at
         """
         params = (stream_id, partition_id, position, now_iso())
-        if conn is not None:
-            conn.execute(sql, params)
-        else:
-            with self._db.transaction() as tx:
-                tx.execute(sql, params)
+        with self._db.joining(conn) as tx:
+            tx.execute(sql, params)

@@ -185,6 +185,21 @@ def test_nested_transaction_failure_undoes_only_the_inner_part(tmp_path: Path) -
     assert keys == ["outer"]
 
 
+def test_a_write_joining_the_callers_transaction_is_undone_with_it(tmp_path: Path) -> None:
+    db = Database(tmp_path / "dsco.sqlite3")
+    with pytest.raises(RuntimeError), db.transaction() as outer:
+        with db.joining(outer) as tx:
+            tx.execute("INSERT INTO settings (key, value) VALUES ('joined', '1')")
+        raise RuntimeError("the caller's unit of work failed")
+    with db.joining(None) as tx:
+        tx.execute("INSERT INTO settings (key, value) VALUES ('alone', '1')")
+    # A write on its own commits at once: another connection sees it.
+    other = sqlite3.connect(tmp_path / "dsco.sqlite3")
+    assert [r[0] for r in other.execute("SELECT key FROM settings")] == ["alone"]
+    other.close()
+    db.close_all()
+
+
 def test_close_all_then_use_again_reopens(tmp_path: Path) -> None:
     db = Database(tmp_path / "dsco.sqlite3")
     first = db.connection()

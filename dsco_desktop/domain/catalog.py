@@ -287,14 +287,10 @@ class Issue:
         return self.severity is Severity.ERROR
 
 
-@dataclass
-class RowResult:
-    """A validated row: the DSCO fields it sets and every problem found."""
+class IssueCounts:
+    """Error and warning counts of a checked sheet row (the catalog's and the inventory's)."""
 
-    number: int
-    sku: str | None
-    item: dict[str, Any]
-    issues: list[Issue] = field(default_factory=list)
+    issues: list[Issue]
 
     @property
     def errors(self) -> int:
@@ -303,6 +299,16 @@ class RowResult:
     @property
     def warnings(self) -> int:
         return sum(1 for i in self.issues if not i.is_error)
+
+
+@dataclass
+class RowResult(IssueCounts):
+    """A validated row: the DSCO fields it sets and every problem found."""
+
+    number: int
+    sku: str | None
+    item: dict[str, Any]
+    issues: list[Issue] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from dsco_desktop.domain.catalog import Issue, Severity, cell_text
+from dsco_desktop.domain.catalog import Issue, IssueCounts, Severity, cell_text
 from dsco_desktop.domain.fields import FieldDef
 
 DISCONTINUED = "discontinued"
@@ -265,21 +265,13 @@ class ImportedLevel:
 
 
 @dataclass
-class InventoryRowResult:
+class InventoryRowResult(IssueCounts):
     """One sheet row: the levels it sets and its problems (by field name)."""
 
     number: int
     sku: str | None
     levels: list[ImportedLevel] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
-
-    @property
-    def errors(self) -> int:
-        return sum(1 for i in self.issues if i.is_error)
-
-    @property
-    def warnings(self) -> int:
-        return sum(1 for i in self.issues if not i.is_error)
 
 
 def parse_quantity(value: object, label: str, name: str, issues: list[Issue]) -> int | None:

@@ -133,12 +133,7 @@ def completion_payload(
     for line in lines:
         decision = by_index[line.index]
         item: dict[str, Any] = {"response": decision.response}
-        if line.line_number is not None:
-            item["lineNumber"] = line.line_number
-        if line.sku:
-            item["sku"] = line.sku
-        elif line.dsco_item_id:
-            item["itemId"] = line.dsco_item_id
+        _name_line(item, line.line_number, line.sku, line.dsco_item_id)
         items.append(item)
         if decision.reason.strip():
             reasons.append(f"{line.label}: {decision.reason.strip()}")
@@ -241,6 +236,18 @@ def check_new_return(
     return issues
 
 
+def _name_line(
+    item: dict[str, Any], line_number: int | None, sku: str | None, dsco_item_id: str | None
+) -> None:
+    """Say which order line a return line is: its number, and its SKU or else DSCO's item id."""
+    if line_number is not None:
+        item["lineNumber"] = line_number
+    if sku:
+        item["sku"] = sku
+    elif dsco_item_id:
+        item["itemId"] = dsco_item_id
+
+
 def create_payload(
     number: str,
     order: Mapping[str, Any],
@@ -258,12 +265,7 @@ def create_payload(
             continue
         source = by_key[line.key]
         item: dict[str, Any] = {"quantity": line.quantity, "reasonCode": line.reason_code.strip()}
-        if source.line_number is not None:
-            item["lineNumber"] = source.line_number
-        if source.sku:
-            item["sku"] = source.sku
-        elif source.dsco_item_id:
-            item["itemId"] = source.dsco_item_id
+        _name_line(item, source.line_number, source.sku, source.dsco_item_id)
         if source.title:
             item["title"] = source.title
         items.append(item)

@@ -1,8 +1,8 @@
 """Table models of the Shipments tab: an order's lines with a quantity column per package, and
 the list of shipments with their DSCO state.
 
-The list is a `RowTableModel`; the lines model (a column per package) is its own
-QAbstractTableModel over plain rows. Raw values are in `RawRole`. The lines model
+Both are `RowTableModel`s over plain rows (the lines model adds a column per package), with
+raw values in `RawRole`. The lines model
 refuses a quantity that would ship more than remains (across all packages) and says why
 through `refused`, so the form can show it next to the table.
 """
@@ -13,55 +13,77 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Signal
 from PySide6.QtWidgets import QWidget
 
 from dsco_desktop.domain.shipping import LineState
 from dsco_desktop.services.shipping import BatchRow
 from dsco_desktop.store.shipments import ShipmentRecord, ShipmentState
 from dsco_desktop.ui import layout
-from dsco_desktop.ui.table_model import ALIGN_RIGHT, Column, RawRole, RowTableModel
+from dsco_desktop.ui.table_model import ALIGN_RIGHT, Column, RowTableModel, no_tooltip
 
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class ShipmentLinesModel(QAbstractTableModel):
+def _remaining_text(line: LineState) -> str:
+    return f"{line.remaining} ({line.pending} waiting)" if line.pending else str(line.remaining)
+
+
+class ShipmentLinesModel(RowTableModel[LineState]):
     """The order's lines: ordered, shipped, cancelled, remaining, and one column per package."""
 
-    FIXED: tuple[str, ...] = (
-        "Line",
-        "SKU",
-        "Item",
-        "Ordered",
-        "Shipped",
-        "Cancelled",
-        "Remaining",
-        "Not shippable because",
+    LINE_COLUMNS: tuple[Column[LineState], ...] = (
+        Column("Line", lambda r: r.line_number, tooltip=no_tooltip),
+        Column("SKU", lambda r: r.sku, tooltip=no_tooltip),
+        Column("Item", lambda r: r.title, tooltip=lambda r: r.title),
+        Column("Ordered", lambda r: r.ordered, align=ALIGN_RIGHT, tooltip=no_tooltip),
+        Column("Shipped", lambda r: r.shipped, align=ALIGN_RIGHT, tooltip=no_tooltip),
+        Column("Cancelled", lambda r: r.cancelled, align=ALIGN_RIGHT, tooltip=no_tooltip),
+        Column("Remaining", lambda r: r.remaining, _remaining_text, ALIGN_RIGHT, no_tooltip),
+        Column(
+            "Not shippable because",
+            lambda r: r.not_shippable_reason(),
+            tooltip=lambda r: r.not_shippable_reason(),
+        ),
     )
+    FIXED: tuple[str, ...] = tuple(c.title for c in LINE_COLUMNS)
     quantities_changed = Signal()
     refused = Signal(str)  # why an entered quantity was not accepted
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._lines: list[LineState] = []
         self._packages: list[dict[str, int]] = []
+        self.columns = self.LINE_COLUMNS
 
     # -- data in and out --------------------------------------------------------------------
 
     @property
     def lines(self) -> Sequence[LineState]:
-        return tuple(self._lines)
+        return self.rows
 
     @property
     def package_count(self) -> int:
         return len(self._packages)
 
+    def _package_column(self, package: int) -> Column[LineState]:
+        return Column(
+            f"Package {package + 1}",
+            lambda r: self._packages[package].get(r.key, 0),
+            align=ALIGN_RIGHT,
+            tooltip=lambda r: f"Units of {_line_name(r)} in this package (0 to {r.remaining}).",
+        )
+
+    def _set_packages(self, packages: list[dict[str, int]]) -> None:
+        self._packages = packages
+        self.columns = self.LINE_COLUMNS + tuple(
+            self._package_column(p) for p in range(len(packages))
+        )
+
     def set_lines(self, lines: Sequence[LineState], first_package: dict[str, int]) -> None:
         """New lines; one package holding `first_package` (usually all that remains)."""
         self.beginResetModel()
-        self._lines = list(lines)
-        self._packages = [dict(first_package)]
+        self._rows = list(lines)
+        self._set_packages([dict(first_package)])
         self.endResetModel()
         self.quantities_changed.emit()
 
@@ -72,7 +94,7 @@ class ShipmentLinesModel(QAbstractTableModel):
         """Another package, empty: the user moves units into it."""
         column = len(self.FIXED) + len(self._packages)
         self.beginInsertColumns(QModelIndex(), column, column)
-        self._packages.append({})
+        self._set_packages([*self._packages, {}])
         self.endInsertColumns()
         self.quantities_changed.emit()
 
@@ -81,7 +103,7 @@ class ShipmentLinesModel(QAbstractTableModel):
             return
         column = len(self.FIXED) + package
         self.beginRemoveColumns(QModelIndex(), column, column)
-        del self._packages[package]
+        self._set_packages([p for i, p in enumerate(self._packages) if i != package])
         self.endRemoveColumns()
         self.quantities_changed.emit()
 
@@ -90,7 +112,7 @@ class ShipmentLinesModel(QAbstractTableModel):
 
     def set_quantity(self, row: int, package: int, quantity: int) -> bool:
         """Set one cell; refuses (and says why) anything above what remains for the line."""
-        line = self._lines[row]
+        line = self._rows[row]
         others = self.total(line.key) - self._packages[package].get(line.key, 0)
         allowed = max(0, line.remaining - others)
         if quantity < 0:
@@ -113,92 +135,21 @@ class ShipmentLinesModel(QAbstractTableModel):
         self.quantities_changed.emit()
         return True
 
-    # -- Qt ---------------------------------------------------------------------------------
+    # -- RowTableModel hooks ----------------------------------------------------------------
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._lines)
+    def foreground(self, row: LineState) -> str | None:
+        return layout.MUTED_COLOR if row.remaining == 0 else None
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.FIXED) + len(self._packages)
+    def cell_editable(self, row: LineState, column: int) -> bool:
+        return column >= len(self.FIXED) and row.remaining > 0
 
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if 0 <= section < len(self.FIXED):
-            return self.FIXED[section]
-        package = section - len(self.FIXED)
-        if 0 <= package < len(self._packages):
-            return f"Package {package + 1}"
-        return None
-
-    def _raw(self, line: LineState, column: int) -> Any:
-        if column >= len(self.FIXED):
-            return self._packages[column - len(self.FIXED)].get(line.key, 0)
-        return (
-            line.line_number,
-            line.sku,
-            line.title,
-            line.ordered,
-            line.shipped,
-            line.cancelled,
-            line.remaining,
-            line.not_shippable_reason(),
-        )[column]
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._lines):
-            return None
-        if not 0 <= index.column() < self.columnCount():
-            return None
-        line = self._lines[index.row()]
-        column = index.column()
-        if role == RawRole:
-            return self._raw(line, column)
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
-            value = self._raw(line, column)
-            if column == 6 and line.pending:
-                return f"{value} ({line.pending} waiting)"
-            return (
-                "" if value is None else value if role == Qt.ItemDataRole.EditRole else str(value)
-            )
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if column == 2:
-                return line.title
-            if column == 7:
-                return line.not_shippable_reason()
-            if column >= len(self.FIXED):
-                return f"Units of {_line_name(line)} in this package (0 to {line.remaining})."
-        if role == Qt.ItemDataRole.TextAlignmentRole and (3 <= column <= 6 or column >= 8):
-            return ALIGN_RIGHT
-        if role == Qt.ItemDataRole.ForegroundRole and line.remaining == 0:
-            return QBrush(QColor(layout.MUTED_COLOR))
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        base = super().flags(index)
-        if (
-            index.isValid()
-            and index.column() >= len(self.FIXED)
-            and 0 <= index.row() < len(self._lines)
-            and self._lines[index.row()].remaining > 0
-        ):
-            return base | Qt.ItemFlag.ItemIsEditable
-        return base
-
-    def setData(self, index: _Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
-        if role != Qt.ItemDataRole.EditRole or not index.isValid():
-            return False
-        package = index.column() - len(self.FIXED)
-        if package < 0 or not 0 <= index.row() < len(self._lines):
-            return False
+    def set_cell(self, position: int, column: int, value: Any) -> bool:
         try:
             quantity = int(str(value).strip() or 0)
         except ValueError:
             self.refused.emit(f"'{value}' is not a whole number.")
             return False
-        return self.set_quantity(index.row(), package, quantity)
+        return self.set_quantity(position, column - len(self.FIXED), quantity)
 
 
 def _line_name(line: LineState) -> str:

@@ -21,8 +21,9 @@ from dsco_desktop.store.outbox import OutboxRepository
 from dsco_desktop.store.shipments import ShipmentState
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.jobs import JobRunner
-from dsco_desktop.ui.shipment_models import RawRole, ShipmentLinesModel, ShipmentsModel
+from dsco_desktop.ui.shipment_models import ShipmentLinesModel, ShipmentsModel
 from dsco_desktop.ui.shipments_tab import ShipmentsTab
+from dsco_desktop.ui.table_model import RawRole
 from dsco_desktop.ui.workers import OutboxWorker
 from tests.services.test_shipping_support import (
     UPS_1,

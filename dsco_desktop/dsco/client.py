@@ -133,6 +133,11 @@ def _order_label(record: Mapping[str, Any]) -> str:
 _M = TypeVar("_M", bound=pydantic.BaseModel)
 
 
+def _success(sent: Sent) -> dict[str, Any]:
+    """A synchronous call's answer (DSCO may send no body: 201 means it worked)."""
+    return sent.body if isinstance(sent.body, dict) else {"success": True}
+
+
 def _parse(model: type[_M], data: Any) -> _M:
     """Validate a DSCO answer; a body of the wrong shape is a DscoError, never a traceback."""
     try:
@@ -263,6 +268,15 @@ class DscoClient:
         except NotFoundError:
             return None
 
+    def _get_one(self, path: str, model: type[_M], *, what: str, params: QueryParams) -> _M | None:
+        """GET one object (the first when DSCO answers with a list); None when it is unknown."""
+        body = self._get_optional(path, what=what, params=params)
+        if isinstance(body, list):
+            body = body[0] if body else None
+        if not isinstance(body, dict) or not body:
+            return None
+        return _parse(model, body)
+
     def _post_batch(
         self,
         path: str,
@@ -350,12 +364,7 @@ class DscoClient:
         """`GET /order/` by `key` (dscoOrderId, poNumber or supplierOrderNumber); None if absent."""
         label = {"poNumber": "PO", "dscoOrderId": "DSCO order"}.get(key, key)
         params = build_query({"orderKey": key, "value": value, **extra})
-        body = self._get_optional("/order/", what=f"{label} {value}", params=params)
-        if isinstance(body, list):
-            body = body[0] if body else None
-        if not isinstance(body, dict) or not body:
-            return None
-        return _parse(Order, body)
+        return self._get_one("/order/", Order, what=f"{label} {value}", params=params)
 
     def acknowledge_orders(self, orders: Sequence[Record]) -> AsyncResponse:
         """`POST /order/acknowledge` (async): `[{id, type, supplierOrderNumber?}]`."""
@@ -395,7 +404,7 @@ class DscoClient:
             what=f"the shipment for {_order_label(body)}",
             json_body=body,
         )
-        return sent.body if isinstance(sent.body, dict) else {"success": True}
+        return _success(sent)
 
     def shipment_small_batch(self, shipments: Sequence[Record]) -> AsyncResponse:
         """`POST /order/shipment/batch/small` (async): `[ShipmentsForUpdate]`."""
@@ -428,14 +437,9 @@ class DscoClient:
 
         None when DSCO does not know the item. With `returnMultiple` the first match is returned.
         """
-        body = self._get_optional(
-            "/inventory", what=self._item_label(query), params=build_query(query)
+        return self._get_one(
+            "/inventory", Inventory, what=self._item_label(query), params=build_query(query)
         )
-        if isinstance(body, list):
-            body = body[0] if body else None
-        if not isinstance(body, dict) or not body:
-            return None
-        return _parse(Inventory, body)
 
     def update_inventory_single_item(self, item: Record) -> dict[str, Any]:
         """`POST /inventory/singleItem` (sync, 201)."""
@@ -447,7 +451,7 @@ class DscoClient:
             what=f"the inventory of SKU {body.get('sku') or '?'}",
             json_body=body,
         )
-        return sent.body if isinstance(sent.body, dict) else {"success": True}
+        return _success(sent)
 
     def update_inventory_small_batch(
         self, items: Sequence[Record], *, skip_items_that_dont_exist: bool | None = None
@@ -479,14 +483,9 @@ class DscoClient:
 
     def get_catalog(self, **query: Any) -> Item | None:
         """`GET /catalog` by `item_key`/`itemKey` and `value`; None when unknown."""
-        body = self._get_optional(
-            "/catalog", what=self._item_label(query), params=build_query(query)
+        return self._get_one(
+            "/catalog", Item, what=self._item_label(query), params=build_query(query)
         )
-        if isinstance(body, list):
-            body = body[0] if body else None
-        if not isinstance(body, dict) or not body:
-            return None
-        return _parse(Item, body)
 
     def update_catalog_small_batch(self, items: Sequence[Record]) -> AsyncResponse:
         """`POST /catalog/batch/small` (async), sent as a JSON array (the spec's schema)."""
@@ -686,7 +685,7 @@ class DscoClient:
             what=f"invoice {body.get('invoiceId') or '?'} for {_order_label(body)}",
             json_body=body,
         )
-        return sent.body if isinstance(sent.body, dict) else {"success": True}
+        return _success(sent)
 
     def invoice_small_batch(self, invoices: Sequence[Record]) -> AsyncResponse:
         """`POST /invoice/batch/small` (async)."""

@@ -12,41 +12,36 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from dsco_desktop.domain.invoicing import CANNOT_EDIT_NOTICE, InvoiceDraft, Issue, money
-from dsco_desktop.errors import UserFacingError
 from dsco_desktop.services.invoicing import DraftContext, InvoicingService
 from dsco_desktop.store.invoices import InvoiceRecord
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.invoice_models import InvoiceLinesModel
 from dsco_desktop.ui.jobs import JobContext, JobRunner
+from dsco_desktop.ui.widgets import SendDialog, dialog_layout, error_label
 
 # The lines table's column widths (the title column stretches).
 LINE_COLUMN_WIDTHS = (48, 130, 220, 170, 56, 90, 90)
 AMOUNT_FIELD_WIDTH = 110
 
 
-class InvoiceReviewDialog(QDialog):
-    """Review, adjust and send one invoice."""
+class InvoiceReviewDialog(SendDialog):
+    """Review, adjust and send one invoice (`sent`: the InvoiceRecord queued)."""
 
-    sent = Signal(object)  # the InvoiceRecord queued
     checked = Signal()  # the issues list was refreshed
 
     def __init__(
@@ -58,12 +53,9 @@ class InvoiceReviewDialog(QDialog):
         on_sent: Callable[[], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(jobs, "Send invoice", on_sent=on_sent, parent=parent)
         self._service = service
         self._context = context
-        self._jobs = jobs
-        self._on_sent = on_sent
-        self._sending: Any = None
         self.issues: list[Issue] = []
         draft = context.draft
         order = context.order
@@ -141,17 +133,7 @@ class InvoiceReviewDialog(QDialog):
         self.issues_label.setWordWrap(True)
         self.issues_label.setTextFormat(Qt.TextFormat.RichText)
 
-        self.buttons = QDialogButtonBox()
-        self.send_button = QPushButton("Send invoice")
-        self.send_button.setDefault(True)
-        self.buttons.addButton(self.send_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.send)
-        self.buttons.rejected.connect(self.reject)
-
-        box = QVBoxLayout(self)
-        box.setContentsMargins(*(layout.DIALOG_MARGIN,) * 4)
-        box.setSpacing(layout.SECTION_SPACING)
+        box = dialog_layout(self)
         box.addWidget(self.notice)
         box.addLayout(header)
         box.addWidget(self.lines, 1)
@@ -237,40 +219,23 @@ class InvoiceReviewDialog(QDialog):
         draft, _ = self.current_draft()
         context = self._context
         service = self._service
-        self.send_button.setEnabled(False)
         self.send_button.setText("Sending…")
 
         def work(_ctx: JobContext) -> InvoiceRecord:
             return service.submit(context, draft)
 
-        self._sending = self._jobs.submit(
-            work, name="send invoice", on_success=self._queued, on_error=self._failed
-        )
+        self.submit(work, "send invoice")
 
-    def _queued(self, record: object) -> None:
-        self._sending = None
-        assert isinstance(record, InvoiceRecord)
-        self.sent.emit(record)
-        if self._on_sent is not None:
-            self._on_sent()
-        self.accept()
-
-    def _failed(self, exc: BaseException) -> None:
-        self._sending = None
+    def show_failure(self, message: str, detail: str) -> None:
         self.send_button.setText("Send invoice")
-        message = exc.message if isinstance(exc, UserFacingError) else str(exc)
-        detail = exc.detail if isinstance(exc, UserFacingError) and exc.detail else ""
         self.issues_label.setText(
             f"<span style='color:{layout.ERROR_COLOR}'>&#10007; {_html(message)}"
             f"{'<br>' + _html(detail) if detail else ''}</span>"
         )
-        self.send_button.setEnabled(True)
 
 
 def _error_label() -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setStyleSheet(f"color: {layout.ERROR_COLOR};")
+    label = error_label()
     label.setVisible(False)
     return label
 

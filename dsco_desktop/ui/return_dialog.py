@@ -12,23 +12,18 @@ quantity and a reason code per line, and a return number from the pattern.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QRadioButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -42,11 +37,11 @@ from dsco_desktop.domain.returns import (
     NewReturnLine,
     Returnable,
 )
-from dsco_desktop.errors import UserFacingError
 from dsco_desktop.services.returns import ReturnsService
 from dsco_desktop.store.returns import ReturnRecord
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.jobs import JobContext, JobRunner
+from dsco_desktop.ui.widgets import SendDialog, dialog_layout, error_label
 
 REASON_FIELD_WIDTH = 220
 WAREHOUSE_FIELD_WIDTH = 90
@@ -74,9 +69,8 @@ class _LineRow:
         self.warehouse.setEditable(True)
         self.warehouse.addItems(list(warehouses))
         self.warehouse.setMinimumWidth(WAREHOUSE_FIELD_WIDTH)
-        self.problem = QLabel(parent)
-        self.problem.setStyleSheet(f"color: {layout.ERROR_COLOR};")
-        self.problem.setWordWrap(True)
+        self.problem = error_label()
+        self.problem.setParent(parent)
         self.problem.setVisible(False)
 
     def response(self) -> str | None:
@@ -94,10 +88,9 @@ class _LineRow:
         self.warehouse.setEnabled(accepted and self.restock.isChecked())
 
 
-class ReturnCompletionDialog(QDialog):
-    """Answer every line of a return, then send the answers."""
+class ReturnCompletionDialog(SendDialog):
+    """Answer every line of a return, then send the answers (`sent`: the ReturnRecord)."""
 
-    sent = Signal(object)  # the ReturnRecord with its answers queued
     checked = Signal()
 
     def __init__(
@@ -110,12 +103,9 @@ class ReturnCompletionDialog(QDialog):
         on_sent: Callable[[], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(jobs, "Send answers", on_sent=on_sent, parent=parent)
         self._service = service
         self._record = record
-        self._jobs = jobs
-        self._on_sent = on_sent
-        self._sending: Any = None
         self.issues: list[Issue] = []
         self.setWindowTitle(f"Complete return {record.return_number}")
         self.setMinimumWidth(layout.DIALOG_MIN_WIDTH + 380)
@@ -170,17 +160,8 @@ class ReturnCompletionDialog(QDialog):
 
         self.summary = QLabel()
         self.summary.setWordWrap(True)
-        self.buttons = QDialogButtonBox()
-        self.send_button = QPushButton("Send answers")
-        self.send_button.setDefault(True)
-        self.buttons.addButton(self.send_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.send)
-        self.buttons.rejected.connect(self.reject)
 
-        box = QVBoxLayout(self)
-        box.setContentsMargins(*(layout.DIALOG_MARGIN,) * 4)
-        box.setSpacing(layout.SECTION_SPACING)
+        box = dialog_layout(self)
         box.addWidget(intro)
         box.addLayout(grid)
         box.addWidget(self.summary)
@@ -237,35 +218,19 @@ class ReturnCompletionDialog(QDialog):
         decisions = self.decisions()
         number = self._record.return_number
         service = self._service
-        self.send_button.setEnabled(False)
 
         def work(_ctx: JobContext) -> ReturnRecord:
             return service.complete(number, decisions)
 
-        self._sending = self._jobs.submit(
-            work, name="complete return", on_success=self._queued, on_error=self._failed
-        )
+        self.submit(work, "complete return")
 
-    def _queued(self, record: object) -> None:
-        self._sending = None
-        self.sent.emit(record)
-        if self._on_sent is not None:
-            self._on_sent()
-        self.accept()
-
-    def _failed(self, exc: BaseException) -> None:
-        self._sending = None
-        message = exc.message if isinstance(exc, UserFacingError) else str(exc)
-        detail = exc.detail if isinstance(exc, UserFacingError) and exc.detail else ""
+    def show_failure(self, message: str, detail: str) -> None:
         self.summary.setText(f"{message} {detail}".strip())
         self.summary.setStyleSheet(f"color: {layout.ERROR_COLOR};")
-        self.send_button.setEnabled(True)
 
 
-class StartReturnDialog(QDialog):
+class StartReturnDialog(SendDialog):
     """Start a return for units of an order that shipped (a parcel came back)."""
-
-    sent = Signal(object)
 
     def __init__(
         self,
@@ -279,13 +244,10 @@ class StartReturnDialog(QDialog):
         on_sent: Callable[[], None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(jobs, "Start return", default=False, on_sent=on_sent, parent=parent)
         self._service = service
         self._order_id = dsco_order_id
         self._returnable = list(returnable)
-        self._jobs = jobs
-        self._on_sent = on_sent
-        self._sending: Any = None
         self.setWindowTitle(f"Start a return for PO {po_number or dsco_order_id}")
         self.setMinimumWidth(layout.DIALOG_MIN_WIDTH + 160)
 
@@ -325,19 +287,9 @@ class StartReturnDialog(QDialog):
             self.reasons.append(reason)
         grid.setColumnStretch(4, 1)
 
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(f"color: {layout.ERROR_COLOR};")
-        self.buttons = QDialogButtonBox()
-        self.send_button = QPushButton("Start return")
-        self.buttons.addButton(self.send_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self.send)
-        self.buttons.rejected.connect(self.reject)
+        self.message = error_label()
 
-        box = QVBoxLayout(self)
-        box.setContentsMargins(*(layout.DIALOG_MARGIN,) * 4)
-        box.setSpacing(layout.SECTION_SPACING)
+        box = dialog_layout(self)
         box.addLayout(form)
         box.addLayout(grid)
         box.addWidget(self.message)
@@ -357,25 +309,11 @@ class StartReturnDialog(QDialog):
         lines = self.lines()
         reason = self.reason_field.text()
         service, order_id = self._service, self._order_id
-        self.send_button.setEnabled(False)
 
         def work(_ctx: JobContext) -> ReturnRecord:
             return service.start(order_id, number, lines, reason=reason)
 
-        self._sending = self._jobs.submit(
-            work, name="start return", on_success=self._queued, on_error=self._failed
-        )
+        self.submit(work, "start return")
 
-    def _queued(self, record: object) -> None:
-        self._sending = None
-        self.sent.emit(record)
-        if self._on_sent is not None:
-            self._on_sent()
-        self.accept()
-
-    def _failed(self, exc: BaseException) -> None:
-        self._sending = None
-        message = exc.message if isinstance(exc, UserFacingError) else str(exc)
-        detail = exc.detail if isinstance(exc, UserFacingError) and exc.detail else ""
+    def show_failure(self, message: str, detail: str) -> None:
         self.message.setText(f"{message}\n{detail}".strip())
-        self.send_button.setEnabled(True)

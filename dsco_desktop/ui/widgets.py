@@ -1,0 +1,115 @@
+"""Small widget helpers the tabs and dialogs share, so each screen is built the same way.
+
+- `dialog_layout`: a dialog's outer box with the house margins and spacing.
+- `error_label`: a wrapping red label for a problem shown where it happened.
+- `error_parts`: the sentence and detail to show for an exception from a job.
+- `ask_save_path`: the "save as" question, answered with a `Path` or None.
+- `SendDialog`: a dialog with a "send" button that queues one thing on a job thread, closes
+  once it is queued and shows the reason in place when it is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from dsco_desktop.errors import UserFacingError
+from dsco_desktop.ui import layout
+from dsco_desktop.ui.jobs import JobContext, JobRunner
+
+
+def dialog_layout(dialog: QWidget) -> QVBoxLayout:
+    """The dialog's outer box: house margins, sections spaced apart."""
+    box = QVBoxLayout(dialog)
+    box.setContentsMargins(*(layout.DIALOG_MARGIN,) * 4)
+    box.setSpacing(layout.SECTION_SPACING)
+    return box
+
+
+def error_label(text: str = "") -> QLabel:
+    """A wrapping label in the error colour."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {layout.ERROR_COLOR};")
+    return label
+
+
+def error_parts(exc: BaseException) -> tuple[str, str]:
+    """The message and the detail ("" when none) to show for a failed job."""
+    if isinstance(exc, UserFacingError):
+        return exc.message, exc.detail or ""
+    return str(exc), ""
+
+
+def ask_save_path(parent: QWidget, title: str, suggested: str, filters: str) -> Path | None:
+    """Ask where to save; None when the user cancels."""
+    name, _ = QFileDialog.getSaveFileName(parent, title, suggested, filters)
+    return Path(name) if name else None
+
+
+class SendDialog(QDialog):
+    """A dialog that queues one thing (an invoice, a return) on a job thread.
+
+    Subclasses build their fields, add `self.buttons` (from `__init__`) to their layout, call
+    `submit(work, name)` from `send()` and say why a send failed in `show_failure`.
+    """
+
+    sent = Signal(object)  # the record queued
+
+    def __init__(
+        self,
+        jobs: JobRunner,
+        send_text: str,
+        *,
+        default: bool = True,
+        on_sent: Callable[[], None] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._jobs = jobs
+        self._on_sent = on_sent
+        self._sending: Any = None
+        self.buttons = QDialogButtonBox()
+        self.send_button = QPushButton(send_text)
+        self.send_button.setDefault(default)
+        self.buttons.addButton(self.send_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.send)
+        self.buttons.rejected.connect(self.reject)
+
+    def send(self) -> None:
+        raise NotImplementedError
+
+    def show_failure(self, message: str, detail: str) -> None:
+        raise NotImplementedError
+
+    def submit(self, work: Callable[[JobContext], Any], name: str) -> None:
+        """Run `work` on a job thread; the dialog closes when it succeeds."""
+        self.send_button.setEnabled(False)
+        self._sending = self._jobs.submit(
+            work, name=name, on_success=self._queued, on_error=self._failed
+        )
+
+    def _queued(self, record: object) -> None:
+        self._sending = None
+        self.sent.emit(record)
+        if self._on_sent is not None:
+            self._on_sent()
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._sending = None
+        self.show_failure(*error_parts(exc))
+        self.send_button.setEnabled(True)

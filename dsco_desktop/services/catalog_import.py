@@ -39,6 +39,7 @@ from dsco_desktop.domain.catalog import (
     merged,
     validate_row,
 )
+from dsco_desktop.domain.fields import FieldDef
 from dsco_desktop.dsco.limits import SMALL_BATCH_MAX_BYTES
 from dsco_desktop.errors import UserFacingError
 from dsco_desktop.services.batch_push import (
@@ -210,22 +211,25 @@ def preview_sheet(
     sheet: str | None = None,
     header_row: int | None = None,
     remembered: Callable[[str], tuple[str, dict[str, str]] | None] | None = None,
+    *,
+    fields: Sequence[FieldDef] = CATALOG_FIELDS,
 ) -> SheetPreview:
-    """Open a file and prepare its preview: first rows, header row, guessed mapping."""
+    """Open a file and prepare its preview: first rows, header row, guessed mapping onto
+    `fields` (the catalog's unless told; the inventory import passes its own)."""
     info = inspect(path)
     name = sheet if sheet in info.sheets else info.sheets[0]
     rows = read_head(info, name, PREVIEW_ROWS)
     if header_row is None or not 0 <= header_row < len(rows):
-        header_row = find_header_row(rows, CATALOG_FIELDS)
+        header_row = find_header_row(rows, fields)
     headers = tuple(header_text(c) for c in rows[header_row]) if rows else ()
     profile = remembered(layout_key(headers)) if remembered is not None else None
-    mapping = auto_map(headers, CATALOG_FIELDS, profile[1] if profile else None)
+    mapping = auto_map(headers, fields, profile[1] if profile else None)
     return SheetPreview(
         info, name, rows, header_row, headers, mapping, profile[0] if profile else None
     )
 
 
-def _data_rows(info: WorkbookInfo, sheet: str, header_row: int) -> Iterator[tuple[int, list[Any]]]:
+def data_rows(info: WorkbookInfo, sheet: str, header_row: int) -> Iterator[tuple[int, list[Any]]]:
     """(sheet row number, cells) of every non-blank row below the header."""
     for index, row in enumerate(iter_rows(info, sheet)):
         if index <= header_row or is_blank_row(row):
@@ -266,7 +270,7 @@ def check_file(path: str | Path, sheet: str | None = None) -> CheckReport:
     )
     splitter = RowSplitter(mapping, CATALOG_FIELDS)
     tracker = DuplicateTracker()
-    for number, cells in _data_rows(preview.info, preview.sheet, preview.header_row):
+    for number, cells in data_rows(preview.info, preview.sheet, preview.header_row):
         values, extended = splitter.split(cells)
         result = validate_row(number, values, extended=extended)
         tracker.check(result)
@@ -397,7 +401,7 @@ class CatalogImportService:
         tracker = DuplicateTracker()
         done = 0
         chunk: list[tuple[int, list[Any]]] = []
-        rows = _data_rows(preview.info, preview.sheet, preview.header_row)
+        rows = data_rows(preview.info, preview.sheet, preview.header_row)
         for number, cells in rows:
             chunk.append((number, cells))
             if len(chunk) >= CHUNK_ROWS:

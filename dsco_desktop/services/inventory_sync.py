@@ -56,23 +56,16 @@ from dsco_desktop.services.batch_push import (
     no_progress,
     read_change_logs,
 )
-from dsco_desktop.services.catalog_import import SheetPreview
+from dsco_desktop.services.catalog_import import SheetPreview, data_rows, preview_sheet
 from dsco_desktop.spreadsheets import export
 from dsco_desktop.spreadsheets.mapping import (
     ColumnMapping,
     RowSplitter,
-    auto_map,
-    header_text,
-    is_blank_row,
     layout_key,
     mapping_problems,
 )
 from dsco_desktop.spreadsheets.reader import (
     column_letter,
-    find_header_row,
-    inspect,
-    iter_rows,
-    read_head,
 )
 from dsco_desktop.store._util import normalize_timestamp, now_iso
 from dsco_desktop.store.db import Database
@@ -344,18 +337,12 @@ class InventoryEditor:
     ) -> SheetPreview:
         """Open a sheet: its first rows, the header row and the guessed mapping (the catalog
         import's reader and mapper, with the inventory's fields)."""
-        fields = import_fields(warehouses)
-        info = inspect(path)
-        name = sheet if sheet in info.sheets else info.sheets[0]
-        rows = read_head(info, name, PREVIEW_ROWS)
-        if header_row is None or not 0 <= header_row < len(rows):
-            header_row = find_header_row(rows, fields)
-        headers = tuple(header_text(c) for c in rows[header_row]) if rows else ()
-        profile = self.profiles.for_layout(PROFILE_KIND, layout_key(headers))
-        mapping = auto_map(headers, fields, profile.choices if profile else None)
-        return SheetPreview(
-            info, name, rows, header_row, headers, mapping, profile.name if profile else None
-        )
+
+        def remembered(key: str) -> tuple[str, dict[str, str]] | None:
+            profile = self.profiles.for_layout(PROFILE_KIND, key)
+            return None if profile is None else (profile.name, profile.choices)
+
+        return preview_sheet(path, sheet, header_row, remembered, fields=import_fields(warehouses))
 
     def validate_import(
         self,
@@ -378,10 +365,7 @@ class InventoryEditor:
         splitter = RowSplitter(mapping, fields)
         result = InventoryImport(preview, mapping)
         seen: dict[Key, int] = {}
-        for index, cells in enumerate(iter_rows(preview.info, preview.sheet)):
-            if index <= preview.header_row or is_blank_row(cells):
-                continue
-            number = index + 1
+        for number, cells in data_rows(preview.info, preview.sheet, preview.header_row):
             values, _extended = splitter.split(cells)
             row = validate_inventory_row(
                 number, values, known_warehouses=warehouses, default_warehouse=default_warehouse

@@ -13,6 +13,7 @@ from dsco_desktop.domain.activity import CallRecord
 from dsco_desktop.dsco.client import DscoClient
 from dsco_desktop.dsco.errors import AuthError, ServerError, ValidationError, is_transient
 from dsco_desktop.dsco.models import Order, ShipmentsForUpdate
+from tests.services.orders_support import BUYER
 
 _serial = itertools.count(1)
 WAIT = {"timeout_s": 20, "poll_s": 0.05}
@@ -59,13 +60,7 @@ def new_order(
         {
             "poNumber": po,
             "consumerOrderNumber": consumer_order or f"C-{po}",
-            "shipping": {
-                "name": "Test Buyer",
-                "address": ["1 Main St"],
-                "city": "Austin",
-                "region": "TX",
-                "postal": "78704",
-            },
+            "shipping": dict(BUYER),
             "lineItems": [
                 {"sku": sku, "quantity": quantity, "lineNumber": n}
                 for n, sku in enumerate(skus, start=1)

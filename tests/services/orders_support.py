@@ -12,6 +12,15 @@ from dsco_desktop.store.db import Database
 
 _serial = itertools.count(1)
 
+# Where the test orders ship to.
+BUYER: dict[str, Any] = {
+    "name": "Test Buyer",
+    "address": ["1 Main St"],
+    "city": "Austin",
+    "region": "TX",
+    "postal": "78704",
+}
+
 
 def client_for(sandbox: Any) -> DscoClient:
     """A supplier client for the sandbox, with short retry waits."""
@@ -28,13 +37,7 @@ def retailer_order(sandbox: Any, **extra: Any) -> dict[str, Any]:
         "poNumber": f"PO-T{n:05d}-{time.time_ns() % 10**9}",
         "channel": "Poshmark",
         "orderType": "Marketplace",
-        "shipping": {
-            "name": "Test Buyer",
-            "address": ["1 Main St"],
-            "city": "Austin",
-            "region": "TX",
-            "postal": "78704",
-        },
+        "shipping": dict(BUYER),
         "lineItems": [
             {"sku": skus[n % len(skus)], "quantity": 2, "lineNumber": 1},
             {"sku": skus[(n + 1) % len(skus)], "quantity": 1, "lineNumber": 2},

@@ -24,6 +24,7 @@ import pytest
 from dsco_desktop.dsco.client import DscoClient
 from dsco_desktop.store.db import Database
 from dsco_desktop.store.outbox import OutboxRepository, OutboxState
+from tests.services.orders_support import BUYER
 
 DRAIN = Path(__file__).with_name("outbox_drain.py")
 ORDERS_PER_KIND = 100
@@ -41,13 +42,7 @@ def _new_order(client: DscoClient, sku: str, serial: int) -> str:
     result = client.create_order(
         {
             "poNumber": f"PO-CRASH-{serial:04d}",
-            "shipping": {
-                "name": "Test Buyer",
-                "address": ["1 Main St"],
-                "city": "Austin",
-                "region": "TX",
-                "postal": "78704",
-            },
+            "shipping": dict(BUYER),
             # Two units, one shipped: a duplicate shipment would be accepted, and would show.
             "lineItems": [{"sku": sku, "quantity": 2, "lineNumber": 1}],
         }

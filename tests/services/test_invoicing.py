@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 
-from dsco_desktop.domain.shipping import PackagePlan
 from dsco_desktop.dsco.client import DscoClient
 from dsco_desktop.errors import UserFacingError
 from dsco_desktop.services.invoicing import (
@@ -17,7 +16,6 @@ from dsco_desktop.services.invoicing import (
     InvoicingService,
     describe,
 )
-from dsco_desktop.services.shipping import ShippingService
 from dsco_desktop.store.db import Database
 from dsco_desktop.store.invoices import DuplicateInvoiceError, InvoiceState
 from dsco_desktop.store.orders import OrderRepository
@@ -28,27 +26,10 @@ from tests.services.test_shipping_support import (
     drain,
     new_order,
     pull_order,
+    ship,
 )
 
 TODAY = date(2025, 11, 14)
-
-
-def ship(
-    db: Database, client: DscoClient, order_id: str, quantities: dict[str, int], tracking: str
-) -> None:
-    """Ship through the shipment service, as the form does, and store DSCO's order."""
-    service = ShippingService(db)
-    plan = PackagePlan(
-        carrier="UPS",
-        service_level_code="UPCG",
-        tracking_number=tracking,
-        ship_date=date.today(),
-        quantities=quantities,
-    )
-    record = service.submit(order_id, [plan])
-    drain(db, client)
-    service.settle(client, record.id)
-    pull_order(db, client, order_id)
 
 
 def expected_costs(db: Database, order_id: str) -> list[Decimal]:

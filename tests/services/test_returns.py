@@ -4,16 +4,13 @@ accepted units are restocked when asked; a supplier's return for shipped units o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 import pytest
 
 from dsco_desktop.domain.returns import ACCEPTED, REJECTED, Decision, NewReturnLine
-from dsco_desktop.domain.shipping import PackagePlan
 from dsco_desktop.dsco.client import DscoClient
 from dsco_desktop.services.returns import ReturnProblemsError, ReturnsService, describe
-from dsco_desktop.services.shipping import ShippingService
 from dsco_desktop.store.db import Database
 from dsco_desktop.store.returns import RestockState, ReturnState
 from tests.services.test_shipping_support import (
@@ -21,24 +18,14 @@ from tests.services.test_shipping_support import (
     drain,
     new_order,
     pull_order,
+    ship,
 )
 
 
 def shipped_order(db: Database, client: DscoClient, quantities: list[int]) -> str:
     order_id = new_order(client, quantities)
     pull_order(db, client, order_id)
-    service = ShippingService(db)
-    plan = PackagePlan(
-        carrier="UPS",
-        service_level_code="UPCG",
-        tracking_number=UPS_1,
-        ship_date=date.today(),
-        quantities={f"line:{n}": q for n, q in enumerate(quantities, start=1)},
-    )
-    record = service.submit(order_id, [plan])
-    drain(db, client)
-    service.settle(client, record.id)
-    pull_order(db, client, order_id)
+    ship(db, client, order_id, {f"line:{n}": q for n, q in enumerate(quantities, start=1)}, UPS_1)
     return order_id
 
 

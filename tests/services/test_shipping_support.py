@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+from dsco_desktop.domain.shipping import PackagePlan
 from dsco_desktop.dsco.client import DscoClient
 from dsco_desktop.services.outbox import OutboxSender
+from dsco_desktop.services.shipping import ShippingService
 from dsco_desktop.store.db import Database
 from dsco_desktop.store.orders import OrderRepository
 from tests.services.orders_support import client_for
@@ -96,3 +98,21 @@ def drain(db: Database, client: DscoClient) -> None:
 
 def open_db(tmp_path: Path) -> Database:
     return Database(tmp_path / "app.sqlite3")
+
+
+def ship(
+    db: Database, client: DscoClient, order_id: str, quantities: dict[str, int], tracking: str
+) -> None:
+    """Ship by UPS through the shipment service, as the form does, and store DSCO's order."""
+    service = ShippingService(db)
+    plan = PackagePlan(
+        carrier="UPS",
+        service_level_code="UPCG",
+        tracking_number=tracking,
+        ship_date=date.today(),
+        quantities=quantities,
+    )
+    record = service.submit(order_id, [plan])
+    drain(db, client)
+    service.settle(client, record.id)
+    pull_order(db, client, order_id)

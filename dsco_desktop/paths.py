@@ -93,12 +93,22 @@ _SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
     ),
 )
 REDACTED = "[redacted]"
+# Customer data that reaches a message anyway (an exception quoting an order's ship-to, say):
+# the values of address-like keys in JSON or a Python repr, and e-mail addresses.
+_CUSTOMER_FIELD = re.compile(
+    r"(?i)([\"'](?:name|company|attention|first_?name|last_?name|address(?:_?\d)?|street"
+    r"|city|postal(?:_?code)?|zip(?:_?code)?|phone|email)[\"']\s*:\s*)"
+    r"(\[[^\]]*\]|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')"
+)
+_EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def redact_secrets(text: str) -> str:
-    """The text with secrets and tokens replaced by a marker."""
+    """The text with secrets, tokens and customer contact details replaced by a marker."""
     text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)} {REDACTED}", text)
-    return _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    text = _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    text = _CUSTOMER_FIELD.sub(lambda m: f'{m.group(1)}"{REDACTED}"', text)
+    return _EMAIL_ADDRESS.sub(REDACTED, text)
 
 
 class RedactingFilter(logging.Filter):

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -36,6 +35,7 @@ from dsco_desktop.services.account import (
 )
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.jobs import Job, JobContext, JobRunner
+from dsco_desktop.ui.widgets import dialog_layout
 
 ENVIRONMENT_LABELS: dict[str, str] = {
     "sandbox": "Local sandbox (no account needed)",
@@ -139,9 +139,7 @@ class AccountDialog(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
 
-        box = QVBoxLayout(self)
-        box.setContentsMargins(*(layout.DIALOG_MARGIN,) * 4)
-        box.setSpacing(layout.SECTION_SPACING)
+        box = dialog_layout(self)
         box.addWidget(intro)
         box.addWidget(self.keyring_notice)
         box.addLayout(form)

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -31,6 +30,7 @@ from dsco_desktop.domain.orders import (
     check_cancel_lines,
 )
 from dsco_desktop.ui import layout
+from dsco_desktop.ui.widgets import dialog_layout, error_label
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,7 @@ class CancelDialog(QDialog):
             "units you keep stay open to ship."
         )
         intro.setWordWrap(True)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(*(layout.DIALOG_MARGIN,) * 4)
-        box.setSpacing(layout.SECTION_SPACING)
+        box = dialog_layout(self)
         box.addWidget(intro)
         if retailer_request:
             banner = QLabel(f"⚠ The retailer asked to cancel this order ({retailer_request}).")
@@ -111,9 +109,7 @@ class CancelDialog(QDialog):
         self.note = QLineEdit()
         self.note.setPlaceholderText("Note for the retailer (optional)")
         box.addWidget(self.note)
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(f"color:{layout.ERROR_COLOR}")
+        self.error_label = error_label()
         box.addWidget(self.error_label)
         if not self._open:
             self.error_label.setText("Every line is already shipped or cancelled.")

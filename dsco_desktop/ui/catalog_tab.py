@@ -18,7 +18,6 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -41,6 +40,7 @@ from dsco_desktop.ui import layout
 from dsco_desktop.ui.catalog_models import CatalogItemsModel
 from dsco_desktop.ui.import_wizard import ImportWizard, dropped_spreadsheet
 from dsco_desktop.ui.jobs import Job, JobContext, JobRunner
+from dsco_desktop.ui.widgets import EXPORT_FILTERS, ask_save_path
 
 LIST_LIMIT = 10_000
 STATE_FILTERS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
@@ -280,11 +280,9 @@ class CatalogTab(QWidget):
     # -- exports ---------------------------------------------------------------------------
 
     def _export_clicked(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Export the catalog", "catalog.xlsx", "Excel (*.xlsx);;CSV (*.csv)"
-        )
-        if name:
-            self.export(Path(name))
+        path = ask_save_path(self, "Export the catalog", "catalog.xlsx", EXPORT_FILTERS)
+        if path:
+            self.export(path)
 
     def export(self, path: Path) -> Job[Any]:
         """Write the items matching the current search and filter to .xlsx or .csv."""
@@ -301,11 +299,11 @@ class CatalogTab(QWidget):
         )
 
     def _template_clicked(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(
+        path = ask_save_path(
             self, "Save the catalog template", "dsco-catalog-template.xlsx", "Excel (*.xlsx)"
         )
-        if name:
-            self.save_template(Path(name))
+        if path:
+            self.save_template(path)
 
     def save_template(self, path: Path) -> Job[Any]:
         def work(_ctx: JobContext) -> Path:

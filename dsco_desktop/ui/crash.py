@@ -24,13 +24,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from dsco_desktop.errors import UserFacingError
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.messages import MessageBridge
+from dsco_desktop.ui.widgets import dialog_layout
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +43,7 @@ class CrashDialog(QDialog):
         self.setWindowTitle("DSCO Desktop: unexpected error")
         self.setMinimumWidth(layout.DIALOG_MIN_WIDTH + 100)
         self.log_file = log_file
-        box = QVBoxLayout(self)
-        box.setContentsMargins(*(layout.DIALOG_MARGIN,) * 4)
-        box.setSpacing(layout.SECTION_SPACING)
+        box = dialog_layout(self)
         self.message = QLabel(
             "<b>Something went wrong inside DSCO Desktop.</b><br>"
             "This is a bug, not something you did. Your saved data is safe: every change is "

@@ -62,6 +62,7 @@ from dsco_desktop.store.catalog_imports import ImportRowRecord
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.catalog_models import ImportRowsModel, SheetRowsModel
 from dsco_desktop.ui.jobs import Job, JobContext, JobRunner
+from dsco_desktop.ui.widgets import EXPORT_FILTERS, ask_save_path
 
 FILE_FILTER = "Spreadsheets (*.xlsx *.xlsm *.xls *.ods *.csv *.tsv *.txt);;All files (*)"
 PREVIEW_PAGE_ROWS = 5000
@@ -525,11 +526,9 @@ class CheckPage(QWizardPage):
         self._wizard.load_rows(self.filter.currentIndex())
 
     def _save_report(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(
-            self, "Save the error report", "catalog-problems.xlsx", "Excel (*.xlsx);;CSV (*.csv)"
-        )
-        if name:
-            self._wizard.save_error_report(Path(name))
+        path = ask_save_path(self, "Save the error report", "catalog-problems.xlsx", EXPORT_FILTERS)
+        if path:
+            self._wizard.save_error_report(path)
 
 
 class SendPage(QWizardPage):

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -49,6 +48,7 @@ from dsco_desktop.ui.invoice_models import InvoicesModel, ReturnsModel, Uninvoic
 from dsco_desktop.ui.invoice_review import InvoiceReviewDialog
 from dsco_desktop.ui.jobs import JobContext, JobRunner
 from dsco_desktop.ui.return_dialog import ReturnCompletionDialog, StartReturnDialog
+from dsco_desktop.ui.widgets import EXPORT_FILTERS, ask_save_path
 
 log = logging.getLogger(__name__)
 
@@ -547,14 +547,11 @@ class InvoicesReturnsTab(QWidget):
     # -- export -------------------------------------------------------------------------------
 
     def _ask_export(self, what: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self,
-            f"Export {what}",
-            f"{what}-{date.today().isoformat()}.xlsx",
-            "Excel workbook (*.xlsx);;CSV (*.csv)",
+        path = ask_save_path(
+            self, f"Export {what}", f"{what}-{date.today().isoformat()}.xlsx", EXPORT_FILTERS
         )
         if path:
-            self.export(what, Path(path))
+            self.export(what, path)
 
     def export(self, what: str, path: Path) -> Any:
         """Write the list as it is filtered now to `path` on a job thread."""

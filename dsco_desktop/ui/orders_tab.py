@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -53,6 +52,7 @@ from dsco_desktop.ui.jobs import JobContext, JobRunner
 from dsco_desktop.ui.messages import MessageBridge
 from dsco_desktop.ui.order_detail import OrderDetail, OrderDetailData
 from dsco_desktop.ui.order_model import COLUMN_KEYS, COLUMN_WIDTHS, OrderTableModel
+from dsco_desktop.ui.widgets import EXPORT_FILTERS, ask_save_path
 
 log = logging.getLogger(__name__)
 
@@ -539,11 +539,9 @@ class OrdersTab(QWidget):
     # -- export and resync --------------------------------------------------------------------
 
     def _export_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export orders", "orders.xlsx", "Excel workbook (*.xlsx);;CSV (*.csv)"
-        )
+        path = ask_save_path(self, "Export orders", "orders.xlsx", EXPORT_FILTERS)
         if path:
-            self.export_to(Path(path))
+            self.export_to(path)
 
     def export_to(self, path: Path) -> Any:
         """Save the orders shown (in their order) to `path` on a job thread."""

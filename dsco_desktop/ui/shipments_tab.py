@@ -41,6 +41,7 @@ from dsco_desktop.ui.jobs import JobContext, JobRunner
 from dsco_desktop.ui.packing_slips import write_pdf
 from dsco_desktop.ui.shipment_form import ClientProvider, ShipmentFormWidget
 from dsco_desktop.ui.shipment_models import BatchRowsModel, ShipmentsModel
+from dsco_desktop.ui.widgets import ask_save_path, dialog_layout
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +108,7 @@ class BatchDialog(QDialog):
         buttons.addWidget(self.result_label, 1)
         buttons.addWidget(self.send_button)
         buttons.addWidget(close)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(*(layout.DIALOG_MARGIN,) * 4)
-        box.setSpacing(layout.SECTION_SPACING)
+        box = dialog_layout(self)
         box.addWidget(self.summary)
         box.addWidget(self.only_problems)
         box.addWidget(self.table, 1)
@@ -485,12 +484,9 @@ class ShipmentsTab(QWidget):
             return
         if path is None:
             name = "pick-list.pdf" if kind == "pick" else "packing-slips.pdf"
-            chosen, _filter = QFileDialog.getSaveFileName(
-                self, "Save PDF", str(Path.home() / name), "PDF files (*.pdf)"
-            )
-            if not chosen:
+            path = ask_save_path(self, "Save PDF", str(Path.home() / name), "PDF files (*.pdf)")
+            if path is None:
                 return
-            path = Path(chosen)
         service = self._service
         target = path
 

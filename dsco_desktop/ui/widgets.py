@@ -29,6 +29,8 @@ from dsco_desktop.errors import UserFacingError
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.jobs import JobContext, JobRunner
 
+EXPORT_FILTERS = "Excel workbook (*.xlsx);;CSV (*.csv)"
+
 
 def dialog_layout(dialog: QWidget) -> QVBoxLayout:
     """The dialog's outer box: house margins, sections spaced apart."""

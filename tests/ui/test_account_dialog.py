@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import keyring
-import pytest
 from keyring.backends import fail
 from pytestqt.qtbot import QtBot
 
@@ -17,15 +15,9 @@ from dsco_desktop.store.db import Database
 from dsco_desktop.store.settings import SettingsRepository
 from dsco_desktop.ui.account_dialog import AccountDialog
 from dsco_desktop.ui.jobs import JobRunner
+from tests.ui.shots import shot
 
 SECRET = "very-secret-value-123"
-
-
-@pytest.fixture
-def jobs() -> Iterator[JobRunner]:
-    runner = JobRunner()
-    yield runner
-    assert runner.shutdown(10_000)
 
 
 def _dialog(qtbot: QtBot, jobs: JobRunner, **kwargs: Any) -> AccountDialog:
@@ -87,7 +79,7 @@ def test_without_a_keyring_the_dialog_says_session_only(
     assert dialog.keyring_notice.isVisible()
     assert "session only" in dialog.keyring_notice.text()
     assert "never" in dialog.keyring_notice.text()
-    dialog.grab().save("/tmp/shots/account_dialog_no_keyring.png")
+    shot(dialog, "account_dialog_no_keyring")
     dialog.client_id.setText("shop-client")
     dialog.secret.setText(SECRET)
     with qtbot.waitSignal(dialog.saved) as saved:
@@ -137,7 +129,7 @@ def test_test_connection_against_the_sandbox(qtbot: QtBot, jobs: JobRunner, sand
     assert "credentials accepted" in dialog.result_label.text()
     assert dialog.test_button.isEnabled()
     assert any(c.path.endswith("/hello") and c.status == 200 for c in calls)
-    dialog.grab().save("/tmp/shots/account_dialog_connected.png")
+    shot(dialog, "account_dialog_connected")
 
 
 def test_a_wrong_secret_shows_dscos_refusal_inline(
@@ -158,4 +150,4 @@ def test_a_wrong_secret_shows_dscos_refusal_inline(
     text = dialog.result_label.text()
     assert "did not accept the client id and secret" in text
     assert dialog.isVisible()
-    dialog.grab().save("/tmp/shots/account_dialog_refused.png")
+    shot(dialog, "account_dialog_refused")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -15,6 +14,7 @@ from dsco_desktop.store.db import Database
 from dsco_desktop.ui.activity_tab import ActivityModel, ActivityTab
 from dsco_desktop.ui.jobs import JobRunner
 from dsco_desktop.ui.table_model import RawRole, RecordRole
+from tests.ui.shots import shot
 
 CALLS = [
     CallRecord("2025-01-02T10:00:00+00:00", "POST", "/oauth2/token", 200, 120.0, None, None),
@@ -38,13 +38,6 @@ CALLS = [
         "DSCO could not be reached",
     ),
 ]
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "store.sqlite3")
-    yield database
-    database.close_all()
 
 
 @pytest.fixture
@@ -82,7 +75,7 @@ def test_shows_the_recorded_calls_newest_first(qtbot: QtBot, tab: ActivityTab) -
     assert model.data(model.index(2, 5), RawRole) == "req-hello"
     assert model.data(model.index(2, 0), RecordRole) == CALLS[1]
     assert tab.summary.text() == "4 calls"
-    tab.grab().save("/tmp/shots/activity_tab.png")
+    shot(tab, "activity_tab")
 
 
 def test_errors_only_and_text_filters(qtbot: QtBot, tab: ActivityTab) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,29 +17,9 @@ from dsco_desktop.ui.catalog_models import ImportRowsModel, RawRole
 from dsco_desktop.ui.catalog_tab import CatalogTab
 from dsco_desktop.ui.jobs import JobRunner
 from tests.spreadsheets.sheets import write_xlsx
+from tests.ui.shots import shot
 
-SHOTS = Path("/tmp/shots")
 WAIT_MS = 20_000
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "app.sqlite3")
-    yield database
-    database.close_all()
-
-
-@pytest.fixture
-def jobs(qtbot: QtBot) -> Iterator[JobRunner]:
-    runner = JobRunner()
-    yield runner
-    runner.shutdown()
-
-
-@pytest.fixture
-def client(sandbox: Any) -> Iterator[DscoClient]:
-    with DscoClient(sandbox.base_url, sandbox.client_id, sandbox.client_secret) as dsco:
-        yield dsco
 
 
 @pytest.fixture
@@ -50,11 +29,6 @@ def tab(qtbot: QtBot, db: Database, jobs: JobRunner, client: DscoClient) -> Cata
     widget.resize(1200, 700)
     widget.show()
     return widget
-
-
-def shot(widget: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    widget.grab().save(str(SHOTS / f"{name}.png"))
 
 
 def cell(model: ImportRowsModel, row_number: int, header: str, role: int) -> Any:

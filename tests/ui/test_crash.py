@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 from dsco_desktop.errors import UserFacingError
 from dsco_desktop.ui.crash import CrashHandler
 from dsco_desktop.ui.messages import MessageBridge
+from tests.ui.shots import shot
 
 
 def _raise(exc: BaseException) -> None:
@@ -37,7 +38,7 @@ def test_a_bug_opens_the_crash_dialog_naming_the_log_file(qtbot: QtBot, tmp_path
     assert not handler.dialog.details.isVisible()  # the traceback is folded away
     handler.dialog.show_details.click()
     assert handler.dialog.details.isVisible()
-    handler.dialog.grab().save("/tmp/shots/crash_dialog.png")
+    shot(handler.dialog, "crash_dialog")
 
 
 def test_bugs_on_other_threads_reach_the_dialog(qtbot: QtBot, tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ list shows DSCO's verdict; a day's shipments are billed together; the list expor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -32,32 +31,9 @@ from tests.services.test_shipping_support import (
     UPS_2,
     drain,
     new_order,
-    open_db,
     pull_order,
-    sandbox_client,
 )
-
-SHOTS = Path("/tmp/shots")
-
-
-@pytest.fixture
-def client(sandbox: Any) -> Iterator[DscoClient]:
-    with sandbox_client(sandbox) as client:
-        yield client
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_db(tmp_path)
-    yield database
-    database.close_all()
-
-
-@pytest.fixture
-def jobs(qtbot: QtBot) -> Iterator[JobRunner]:
-    runner = JobRunner()
-    yield runner
-    runner.shutdown()
+from tests.ui.shots import shot
 
 
 def make_tab(qtbot: QtBot, db: Database, jobs: JobRunner, client: DscoClient) -> InvoicesReturnsTab:
@@ -74,11 +50,6 @@ def make_tab(qtbot: QtBot, db: Database, jobs: JobRunner, client: DscoClient) ->
     with qtbot.waitSignal(tab.refreshed, timeout=5000):
         tab.reload()
     return tab
-
-
-def shot(widget: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    widget.grab().save(str(SHOTS / f"{name}.png"))
 
 
 def open_review(qtbot: QtBot, tab: InvoicesReturnsTab, order_id: str) -> InvoiceReviewDialog:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from pytestqt.qtbot import QtBot
 
 from dsco_desktop.services.order_stream import OrderStreamService
@@ -16,13 +13,7 @@ from dsco_desktop.ui.messages import MessageBridge
 from dsco_desktop.ui.orders_tab import OrdersTab
 from dsco_desktop.ui.stream_worker import StreamWorker
 from tests.services.orders_support import client_for, create_orders
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "store.sqlite3")
-    yield database
-    database.close_all()
+from tests.ui.shots import shot
 
 
 def _worker(db: Database, client: Any) -> StreamWorker:
@@ -56,7 +47,7 @@ def test_orders_created_by_the_retailer_appear_in_the_inbox_within_one_poll(
             qtbot.waitUntil(lambda: sorted(tab.model.ids) == sorted(ids), timeout=5000)
             assert tab.counts.unseen == 3
             assert tab.notifier.last_message == "3 new orders arrived."
-            tab.grab().save("/tmp/shots/orders_tab_live.png")
+            shot(tab, "orders_tab_live")
         finally:
             assert worker.stop()
     assert worker.isFinished()

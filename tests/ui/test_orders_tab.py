@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,8 +28,8 @@ from dsco_desktop.ui.order_model import (
     UrgencyRole,
 )
 from dsco_desktop.ui.orders_tab import OrdersTab
+from tests.ui.shots import shot
 
-SHOTS = Path(os.environ.get("DSCO_SHOTS_DIR", "/tmp/shots"))
 NOW = datetime.now(UTC)
 
 
@@ -72,20 +70,6 @@ def order(order_id: str, **extra: Any) -> dict[str, Any]:
     }
     data.update(extra)
     return data
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "store.sqlite3")
-    yield database
-    database.close_all()
-
-
-@pytest.fixture
-def jobs() -> Iterator[JobRunner]:
-    runner = JobRunner()
-    yield runner
-    assert runner.shutdown(5000)
 
 
 @pytest.fixture
@@ -140,7 +124,7 @@ def test_a_new_order_appears_highlighted_and_the_tab_counts_it(
     assert counts[-1] == 1
     assert tab.notifier.last_message == "1 new order arrived."
     assert "New (3)" in tab.filter_combo.itemText(tab.filter_combo.findData("new"))
-    tab.grab().save(str(SHOTS / "orders_tab_new_order.png"))
+    shot(tab, "orders_tab_new_order")
     # Opening it ends the highlight and the count.
     tab.select_order("3")
     qtbot.waitUntil(lambda: tab.detail.order_id == "3")
@@ -228,7 +212,7 @@ def test_detail_shows_the_order_and_acknowledge_queues_it(
     assert detail.lines_model.rowCount() == 2
     assert detail.cancel_banner.isVisible()
     assert "retailer asks to cancel" in detail.cancel_banner.text()
-    tab.grab().save(str(SHOTS / "orders_tab_detail.png"))
+    shot(tab, "orders_tab_detail")
     ships: list[str] = []
     detail.ship_requested.connect(ships.append)
     detail.ship_button.click()
@@ -262,7 +246,7 @@ def test_cancel_dialog_checks_quantities_and_names_the_line(qtbot: QtBot) -> Non
     assert dialog.reasons[0].currentText() == "Cancelled at the retailer's request (CXSC)"
     dialog.set_reason(1, "CXSS")
     dialog.note.setText("Sold at the market")
-    dialog.grab().save(str(SHOTS / "cancel_dialog.png"))
+    shot(dialog, "cancel_dialog")
     assert dialog.lines() == [CancelLine(1, "SKU-A", 1, "CXSS", "Sold at the market")]
 
 

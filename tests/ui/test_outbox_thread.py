@@ -15,6 +15,7 @@ from dsco_desktop.app import DscoDesktop
 from dsco_desktop.paths import resolve_paths
 from dsco_desktop.services.account import Credentials
 from dsco_desktop.store.outbox import OutboxRepository
+from tests.ui.shots import shot
 
 
 @pytest.fixture
@@ -58,7 +59,7 @@ def test_status_bar_follows_the_outbox(
     # No account yet: the rows wait, and the user sees them waiting.
     qtbot.waitUntil(lambda: status.pending == 5, timeout=5000)
     assert "5 pending" in status.outbox_label.text()
-    desktop.window.grab().save("/tmp/shots/status_pending.png")  # type: ignore[union-attr]
+    shot(desktop.window, "status_pending")
     _connect(desktop, sandbox_factory(rate_limits=False))
     qtbot.waitUntil(lambda: status.pending == 0, timeout=15_000)
     assert "0 pending · 0 failed" in status.outbox_label.text()

@@ -4,11 +4,8 @@ becomes a staged inventory change; a parcel that came back starts a return for s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -20,28 +17,9 @@ from dsco_desktop.ui.invoices_returns_tab import InvoicesReturnsTab
 from dsco_desktop.ui.jobs import JobRunner
 from dsco_desktop.ui.return_dialog import ReturnCompletionDialog, StartReturnDialog
 from tests.services.test_returns import age_returns, retailer_return, shipped_order
-from tests.services.test_shipping_support import drain, open_db, sandbox_client
-from tests.ui.test_invoice_review import make_tab, shot
-
-
-@pytest.fixture
-def client(sandbox: Any) -> Iterator[DscoClient]:
-    with sandbox_client(sandbox) as client:
-        yield client
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_db(tmp_path)
-    yield database
-    database.close_all()
-
-
-@pytest.fixture
-def jobs(qtbot: QtBot) -> Iterator[JobRunner]:
-    runner = JobRunner()
-    yield runner
-    runner.shutdown()
+from tests.services.test_shipping_support import drain
+from tests.ui.shots import shot
+from tests.ui.test_invoice_review import make_tab
 
 
 def settle(qtbot: QtBot, tab: InvoicesReturnsTab) -> None:

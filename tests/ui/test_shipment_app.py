@@ -4,7 +4,6 @@ opens an order in the form, and a shipment goes through the app's own outbox thr
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from dsco_desktop.store.orders import OrderRepository
 from dsco_desktop.store.shipments import ShipmentState
 from dsco_desktop.ui.shipments_tab import ShipmentsTab
 from tests.services.test_shipping_support import UPS_1, new_order
+from tests.ui.shots import shot
 
 
 @pytest.fixture
@@ -64,5 +64,4 @@ def test_ship_an_order_from_the_app(qtbot: QtBot, desktop: DscoDesktop) -> None:
     qtbot.waitUntil(lambda: "completed" in tab.form.header.text(), timeout=10_000)
     assert "DSCO confirmed the shipment" in tab.form.result.text()
     assert not tab.form.ship_button.isEnabled()
-    Path("/tmp/shots").mkdir(parents=True, exist_ok=True)
-    window.grab().save("/tmp/shots/main_window_shipments.png")
+    shot(window, "main_window_shipments")

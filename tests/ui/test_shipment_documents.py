@@ -15,8 +15,7 @@ from dsco_desktop.store.orders import OrderRepository
 from dsco_desktop.ui.jobs import JobRunner
 from dsco_desktop.ui.packing_slips import pdf_page_count, write_pdf
 from dsco_desktop.ui.shipments_tab import ShipmentsTab
-
-SHOTS = Path("/tmp/shots")
+from tests.ui.shots import SHOTS, shot
 
 
 @pytest.fixture
@@ -123,8 +122,7 @@ def test_batch_preview_shows_problems_per_row_then_sends(qtbot: QtBot, tmp_path:
     assert dialog.model.rowCount() == 1
     dialog.table.setCurrentIndex(dialog.model.index(0, 0))
     assert dialog.details.text().startswith("Row 4: GCG is DSCO's generic order-level code")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    dialog.grab().save(str(SHOTS / "batch_preview.png"))
+    shot(dialog, "batch_preview")
     with qtbot.waitSignal(dialog.sent, timeout=10_000) as caught:
         dialog.send_button.click()
     assert caught.args == [5]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,32 +29,9 @@ from tests.services.test_shipping_support import (
     UPS_2,
     USPS_1,
     new_order,
-    open_db,
     pull_order,
-    sandbox_client,
 )
-
-SHOTS = Path("/tmp/shots")
-
-
-@pytest.fixture
-def client(sandbox: Any) -> Iterator[DscoClient]:
-    with sandbox_client(sandbox) as client:
-        yield client
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = open_db(tmp_path)
-    yield database
-    database.close_all()
-
-
-@pytest.fixture
-def jobs(qtbot: QtBot) -> Iterator[JobRunner]:
-    runner = JobRunner()
-    yield runner
-    runner.shutdown()
+from tests.ui.shots import shot
 
 
 @pytest.fixture
@@ -92,11 +68,6 @@ def _open(qtbot: QtBot, tab: ShipmentsTab, order_id: str) -> None:
         tab.open_order(order_id)
 
 
-def _shoot(widget: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    widget.grab().save(str(SHOTS / f"{name}.png"))
-
-
 def test_form_defaults_to_everything_remaining_and_the_orders_carrier(
     qtbot: QtBot, tab: ShipmentsTab, db: Database, client: DscoClient
 ) -> None:
@@ -122,7 +93,7 @@ def test_form_defaults_to_everything_remaining_and_the_orders_carrier(
     form.add_package()
     form.packages[1].tracking.setText("1Z879E930346834441")
     qtbot.waitUntil(form.packages[1].isVisible)
-    _shoot(tab, "shipment_form")
+    shot(tab, "shipment_form")
 
 
 def test_changing_the_carrier_rechecks_the_tracking_number(
@@ -215,7 +186,7 @@ def test_ship_confirms_and_the_list_shows_it(
     qtbot.waitUntil(lambda: tab.model.rowCount() == 1, timeout=10_000)
     state_col = tab.model.column_index("State")
     qtbot.waitUntil(lambda: tab.model.index(0, state_col).data() == "Confirmed", timeout=10_000)
-    _shoot(tab, "shipments_tab_confirmed")
+    shot(tab, "shipments_tab_confirmed")
 
 
 def test_dscos_400_messages_show_on_the_form(
@@ -250,7 +221,7 @@ def test_dscos_400_messages_show_on_the_form(
     qtbot.waitUntil(lambda: tab.model.index(0, state_col).data() == "Rejected", timeout=10_000)
     message_col = tab.model.column_index("DSCO says")
     assert "exceeds the 0 remaining" in tab.model.index(0, message_col).data()
-    _shoot(tab, "shipment_form_rejected")
+    shot(tab, "shipment_form_rejected")
 
 
 def test_local_problems_are_shown_and_nothing_is_sent(

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
+import sqlite3
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    _R = TypeVar("_R", bound=DataclassInstance)
 
 # Fixed-width UTC format: timestamps stored this way sort and compare correctly as text.
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -90,3 +98,28 @@ def int_or_none(value: object) -> int | None:
     """An integer from DSCO, tolerant of strings and whole floats."""
     number = float_or_none(value)
     return None if number is None else int(number)
+
+
+def loads_messages(text: str | None) -> tuple[str, ...]:
+    """DSCO's messages as stored in a `messages` JSON column."""
+    return tuple(str(m) for m in loads(text, []))
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def from_row(cls: type[_R], row: sqlite3.Row, **values: Any) -> _R:
+    """A record (a dataclass) from a row whose columns carry its fields' names.
+
+    `values` gives the fields stored otherwise (JSON, enums, renamed or computed columns) and
+    those the row does not have; every other field is the column of the same name.
+    """
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    for name in names:
+        if name not in values:
+            # No such column: the field keeps its default.
+            with contextlib.suppress(IndexError):
+                values[name] = row[name]
+    return cls(**values)

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from dsco_desktop.errors import UserFacingError
-from dsco_desktop.store._util import dumps, loads, now_iso
+from dsco_desktop.store._util import dumps, from_row, loads, loads_messages, now_iso
 from dsco_desktop.store.db import Database
 
 SEQUENCE_KEY = "invoicing.next_sequence"
@@ -275,16 +275,7 @@ class InvoiceRepository:
         if row is None:
             return None
         lines = tuple(
-            InvoiceLineRecord(
-                line_index=r["line_index"],
-                line_number=r["line_number"],
-                line_key=r["line_key"],
-                sku=r["sku"],
-                quantity=r["quantity"],
-                unit_price=r["unit_price"],
-                tracking_number=r["tracking_number"],
-                raw=loads(r["raw"], {}),
-            )
+            from_row(InvoiceLineRecord, r, raw=loads(r["raw"], {}))
             for r in conn.execute(
                 "SELECT * FROM invoice_lines WHERE invoice_id = ? ORDER BY line_index",
                 (invoice_id,),
@@ -408,31 +399,17 @@ class InvoiceRepository:
 
 
 def _record(row: sqlite3.Row, lines: tuple[InvoiceLineRecord, ...]) -> InvoiceRecord:
-    return InvoiceRecord(
-        invoice_id=row["invoice_id"],
-        dsco_invoice_id=row["dsco_invoice_id"],
-        dsco_order_id=row["dsco_order_id"],
-        po_number=row["po_number"],
-        consumer_order_number=row["consumer_order_number"],
-        invoice_date=row["invoice_date"],
-        ship_date=row["ship_date"],
+    return from_row(
+        InvoiceRecord,
+        row,
         subtotal=float(row["subtotal"] or 0),
         freight_amount=float(row["freight_amount"] or 0),
         handling_amount=float(row["handling_amount"] or 0),
         sales_tax_amount=float(row["sales_tax_amount"] or 0),
         total_amount=float(row["total_amount"] or 0),
-        currency_code=row["currency_code"],
         units=int(row["units"] or 0),
         state=InvoiceState(row["state"]),
-        source=row["source"],
-        outbox_id=row["outbox_id"],
-        request_id=row["request_id"],
-        dsco_message=row["dsco_message"],
-        messages=tuple(str(m) for m in loads(row["messages"], [])),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        sent_at=row["sent_at"],
-        accepted_at=row["accepted_at"],
+        messages=loads_messages(row["messages"]),
         raw=loads(row["raw"], {}),
         lines=lines,
     )

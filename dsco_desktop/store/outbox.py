@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from dsco_desktop.store._util import dumps, loads
+from dsco_desktop.store._util import dumps, from_row, loads
 from dsco_desktop.store.db import Database
 
 
@@ -337,19 +337,12 @@ def _row(row: sqlite3.Row) -> OutboxRow:
         )
         for m in loads(row["messages"], [])
     )
-    return OutboxRow(
-        id=row["id"],
-        kind=row["kind"],
+    return from_row(
+        OutboxRow,
+        row,
         payload=loads(row["payload"], {}),
-        idempotency_key=row["idempotency_key"],
         state=OutboxState(row["state"]),
-        attempts=row["attempts"],
-        next_attempt_at=row["next_attempt_at"],
-        created_at=row["created_at"],
-        last_error=row["last_error"],
         result=loads(row["result"]),
         messages=messages,
-        updated_at=row["updated_at"],
-        window_started_at=row["window_started_at"],
         context=loads(row["context"]),
     )

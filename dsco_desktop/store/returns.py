@@ -22,8 +22,10 @@ from dsco_desktop.domain.invoicing import line_key
 from dsco_desktop.store._util import (
     as_dict,
     dumps,
+    from_row,
     int_or_none,
     loads,
+    loads_messages,
     normalize_timestamp,
     now_iso,
     text_or_none,
@@ -349,20 +351,7 @@ class ReturnRepository:
         if row is None:
             return None
         lines = tuple(
-            ReturnLineRecord(
-                line_index=r["line_index"],
-                line_number=r["line_number"],
-                sku=r["sku"],
-                dsco_item_id=r["dsco_item_id"],
-                title=r["title"],
-                quantity=r["quantity"],
-                reason_code=r["reason_code"],
-                response=r["response"],
-                decision_reason=r["decision_reason"],
-                restock=bool(r["restock"]),
-                warehouse_code=r["warehouse_code"],
-                raw=loads(r["raw"], {}),
-            )
+            from_row(ReturnLineRecord, r, restock=bool(r["restock"]), raw=loads(r["raw"], {}))
             for r in conn.execute(
                 "SELECT * FROM return_lines WHERE return_number = ? ORDER BY line_index",
                 (number,),
@@ -437,21 +426,13 @@ class ReturnRepository:
             [*params, limit],
         )
         return [
-            ReturnSummary(
-                return_number=r["return_number"],
-                dsco_return_id=r["dsco_return_id"],
-                dsco_order_id=r["dsco_order_id"],
-                po_number=r["po_number"],
-                status=r["status"],
+            from_row(
+                ReturnSummary,
+                r,
                 state=ReturnState(r["state"]),
-                source=r["source"],
-                reason=r["reason"],
-                return_date=r["return_date"],
-                dsco_last_update=r["dsco_last_update"],
                 line_count=int(r["line_count"] or 0),
                 units=int(r["units"] or 0),
                 skus=r["skus"] or "",
-                dsco_message=r["dsco_message"],
             )
             for r in rows
         ]
@@ -509,18 +490,7 @@ class ReturnRepository:
         rows = self._db.connection().execute(
             f"SELECT * FROM return_restocks {where} ORDER BY id", params
         )
-        return [
-            RestockRecord(
-                id=r["id"],
-                return_number=r["return_number"],
-                sku=r["sku"],
-                warehouse_code=r["warehouse_code"],
-                quantity=r["quantity"],
-                state=RestockState(r["state"]),
-                message=r["message"],
-            )
-            for r in rows
-        ]
+        return [from_row(RestockRecord, r, state=RestockState(r["state"])) for r in rows]
 
     def set_restock_state(
         self,
@@ -537,26 +507,11 @@ class ReturnRepository:
 
 
 def _record(row: sqlite3.Row, lines: tuple[ReturnLineRecord, ...]) -> ReturnRecord:
-    return ReturnRecord(
-        return_number=row["return_number"],
-        dsco_return_id=row["dsco_return_id"],
-        dsco_order_id=row["dsco_order_id"],
-        po_number=row["po_number"],
-        status=row["status"],
+    return from_row(
+        ReturnRecord,
+        row,
         state=ReturnState(row["state"]),
-        source=row["source"],
-        reason=row["reason"],
-        return_date=row["return_date"],
-        dsco_create_date=row["dsco_create_date"],
-        dsco_last_update=row["dsco_last_update"],
-        initiated_by=row["initiated_by"],
-        response_reason=row["response_reason"],
-        dsco_message=row["dsco_message"],
-        messages=tuple(str(m) for m in loads(row["messages"], [])),
-        outbox_id=row["outbox_id"],
-        complete_outbox_id=row["complete_outbox_id"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        messages=loads_messages(row["messages"]),
         raw=loads(row["raw"], {}),
         lines=lines,
     )

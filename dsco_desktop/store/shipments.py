@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from dsco_desktop.store._util import dumps, loads, now_iso
+from dsco_desktop.store._util import dumps, from_row, loads, loads_messages, now_iso
 from dsco_desktop.store.db import Database
 
 
@@ -393,21 +393,13 @@ def _record(
         )
         for p in package_rows
     )
-    return ShipmentRecord(
+    return from_row(
+        ShipmentRecord,
+        row,
         id=shipment_id,
-        dsco_order_id=row["dsco_order_id"],
-        po_number=row["po_number"],
         state=ShipmentState(row["state"]),
-        source=row["source"],
-        outbox_id=row["outbox_id"],
-        idempotency_key=row["idempotency_key"],
         payload=loads(row["payload"], {}),
-        dsco_message=row["dsco_message"],
-        messages=tuple(str(m) for m in loads(row["messages"], [])),
+        messages=loads_messages(row["messages"]),
         confirm_attempts=int(row["confirm_attempts"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        sent_at=row["sent_at"],
-        confirmed_at=row["confirmed_at"],
         packages=packages,
     )

@@ -11,10 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import (
-    Qt,
-    QTimer,
-)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -23,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QTableView,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -31,6 +26,7 @@ from dsco_desktop.domain.activity import CallRecord
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.jobs import JobContext, JobRunner
 from dsco_desktop.ui.table_model import ALIGN_RIGHT, Column, RowTableModel
+from dsco_desktop.ui.widgets import centered_hint, coalescing_timer, page_layout
 
 ACTIVITY_LIMIT = 500
 
@@ -107,12 +103,10 @@ class ActivityTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in enumerate(layout.ACTIVITY_COLUMN_WIDTHS):
             self.table.setColumnWidth(column, width)
-        self.empty_label = QLabel(
+        self.empty_label = centered_hint(
             "No calls to DSCO yet. Every call the app makes shows here, with its status, "
             "duration and DSCO's request ID."
         )
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
         bar = QHBoxLayout()
         bar.setSpacing(layout.SECTION_SPACING)
@@ -120,17 +114,12 @@ class ActivityTab(QWidget):
         bar.addWidget(self.errors_only)
         bar.addStretch(0)
         bar.addWidget(self.summary)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(*(layout.PAGE_MARGIN,) * 4)
-        box.setSpacing(layout.SECTION_SPACING)
+        box = page_layout(self)
         box.addLayout(bar)
         box.addWidget(self.table, 1)
         box.addWidget(self.empty_label, 1)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(layout.REFRESH_COALESCE_MS)
-        self._timer.timeout.connect(self.refresh_now)
+        self._timer = coalescing_timer(self, self.refresh_now)
         self.filter_edit.textChanged.connect(self.schedule_refresh)
         self.errors_only.toggled.connect(self.schedule_refresh)
         self._show_rows()

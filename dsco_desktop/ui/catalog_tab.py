@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QTableView,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -40,7 +39,13 @@ from dsco_desktop.ui import layout
 from dsco_desktop.ui.catalog_models import CatalogItemsModel
 from dsco_desktop.ui.import_wizard import ImportWizard, dropped_spreadsheet
 from dsco_desktop.ui.jobs import Job, JobContext, JobRunner
-from dsco_desktop.ui.widgets import EXPORT_FILTERS, ask_save_path
+from dsco_desktop.ui.widgets import (
+    EXPORT_FILTERS,
+    ask_save_path,
+    centered_hint,
+    coalescing_timer,
+    page_layout,
+)
 
 LIST_LIMIT = 10_000
 STATE_FILTERS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
@@ -93,10 +98,7 @@ class CatalogTab(QWidget):
         self.state_filter = QComboBox()
         for text, _states in STATE_FILTERS:
             self.state_filter.addItem(text)
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(layout.REFRESH_COALESCE_MS)
-        self._debounce.timeout.connect(self.refresh)
+        self._debounce = coalescing_timer(self, self.refresh)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         self.state_filter.currentIndexChanged.connect(lambda _i: self.refresh())
 
@@ -132,12 +134,10 @@ class CatalogTab(QWidget):
         for column, width in enumerate((120, 290, 80, 110, 110, 70, 70, 110)):
             self.table.setColumnWidth(column, width)
         self.count_label = QLabel()
-        self.empty_hint = QLabel(
+        self.empty_hint = centered_hint(
             "Your catalog is empty. Import a spreadsheet (or drop one here) to start; "
             "“Template…” gives you a workbook with DSCO's columns."
         )
-        self.empty_hint.setWordWrap(True)
-        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_hint.setStyleSheet("color: palette(mid); padding: 24px;")
         self.empty_hint.hide()
 
@@ -149,9 +149,7 @@ class CatalogTab(QWidget):
         tools.addSpacing(layout.SECTION_SPACING)
         tools.addWidget(self.search, 1)
         tools.addWidget(self.state_filter)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(*(layout.PAGE_MARGIN,) * 4)
-        box.setSpacing(layout.SECTION_SPACING)
+        box = page_layout(self)
         box.addLayout(tools)
         box.addWidget(self.banner_host)
         box.addWidget(self.empty_hint)

@@ -48,7 +48,7 @@ from dsco_desktop.ui.invoice_models import InvoicesModel, ReturnsModel, Uninvoic
 from dsco_desktop.ui.invoice_review import InvoiceReviewDialog
 from dsco_desktop.ui.jobs import JobContext, JobRunner
 from dsco_desktop.ui.return_dialog import ReturnCompletionDialog, StartReturnDialog
-from dsco_desktop.ui.widgets import EXPORT_FILTERS, ask_save_path
+from dsco_desktop.ui.widgets import EXPORT_FILTERS, ask_save_path, coalescing_timer, page_layout
 
 log = logging.getLogger(__name__)
 
@@ -130,14 +130,10 @@ class InvoicesReturnsTab(QWidget):
         self.pages = QTabWidget()
         self.pages.addTab(self._build_invoices(), "Invoices")
         self.pages.addTab(self._build_returns(), "Returns")
-        box = QVBoxLayout(self)
-        box.setContentsMargins(*(layout.PAGE_MARGIN,) * 4)
+        box = page_layout(self, spacing=None)
         box.addWidget(self.pages)
 
-        self._coalesce = QTimer(self)
-        self._coalesce.setSingleShot(True)
-        self._coalesce.setInterval(layout.REFRESH_COALESCE_MS)
-        self._coalesce.timeout.connect(self.reload)
+        self._coalesce = coalescing_timer(self, self.reload)
         self._settle_timer = QTimer(self)
         self._settle_timer.setInterval(settle_interval_ms)
         self._settle_timer.timeout.connect(self.settle_now)

@@ -36,6 +36,7 @@ from dsco_desktop.store.orders import CancelRecord, OrderEventRecord, OrderRecor
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.cancel_dialog import OpenLine
 from dsco_desktop.ui.order_model import live_status, local_time, status_text
+from dsco_desktop.ui.widgets import centered_hint
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -232,9 +233,7 @@ class OrderDetail(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(body)
-        self.empty = QLabel("Select an order to see its lines, packages and history.")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
+        self.empty = centered_hint("Select an order to see its lines, packages and history.")
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.empty)

@@ -52,7 +52,13 @@ from dsco_desktop.ui.jobs import JobContext, JobRunner
 from dsco_desktop.ui.messages import MessageBridge
 from dsco_desktop.ui.order_detail import OrderDetail, OrderDetailData
 from dsco_desktop.ui.order_model import COLUMN_KEYS, COLUMN_WIDTHS, OrderTableModel
-from dsco_desktop.ui.widgets import EXPORT_FILTERS, ask_save_path
+from dsco_desktop.ui.widgets import (
+    EXPORT_FILTERS,
+    ask_save_path,
+    centered_hint,
+    coalescing_timer,
+    page_layout,
+)
 
 log = logging.getLogger(__name__)
 
@@ -216,12 +222,10 @@ class OrdersTab(QWidget):
             self.table.setColumnWidth(column, width)
         self.detail = OrderDetail()
         self.detail.setMinimumWidth(DETAIL_MIN_WIDTH)
-        self.empty_label = QLabel(
+        self.empty_label = centered_hint(
             "No orders yet. New orders from DSCO appear here as they arrive, highlighted "
             "until you open them."
         )
-        self.empty_label.setWordWrap(True)
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
         bar = QHBoxLayout()
         bar.setSpacing(layout.SECTION_SPACING)
@@ -247,16 +251,11 @@ class OrdersTab(QWidget):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(*(layout.PAGE_MARGIN,) * 4)
-        box.setSpacing(layout.SECTION_SPACING)
+        box = page_layout(self)
         box.addLayout(bar)
         box.addWidget(self.splitter, 1)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(layout.REFRESH_COALESCE_MS)
-        self._timer.timeout.connect(self.refresh_now)
+        self._timer = coalescing_timer(self, self.refresh_now)
         self._clock = QTimer(self)
         self._clock.setInterval(CLOCK_TICK_MS)
         self._clock.timeout.connect(lambda: self.model.set_now(datetime.now(UTC)))

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from dsco_desktop.ui import layout
+from dsco_desktop.ui.widgets import page_layout
 
 PLACEHOLDERS: dict[str, tuple[str, str]] = {
     "Catalog": (
@@ -68,8 +69,7 @@ class PlaceholderPage(QWidget):
         row.addStretch(1)
         row.addWidget(column)
         row.addStretch(1)
-        box = QVBoxLayout(self)
-        box.setContentsMargins(*(layout.PAGE_MARGIN,) * 4)
+        box = page_layout(self, spacing=None)
         box.addStretch(1)
         box.addLayout(row)
         box.addStretch(2)

@@ -41,7 +41,7 @@ from dsco_desktop.ui.jobs import JobContext, JobRunner
 from dsco_desktop.ui.packing_slips import write_pdf
 from dsco_desktop.ui.shipment_form import ClientProvider, ShipmentFormWidget
 from dsco_desktop.ui.shipment_models import BatchRowsModel, ShipmentsModel
-from dsco_desktop.ui.widgets import ask_save_path, dialog_layout
+from dsco_desktop.ui.widgets import ask_save_path, coalescing_timer, dialog_layout
 
 log = logging.getLogger(__name__)
 
@@ -280,10 +280,7 @@ class ShipmentsTab(QWidget):
         box.addLayout(head)
         box.addWidget(self.splitter, 1)
 
-        self._filter_timer = QTimer(self)
-        self._filter_timer.setSingleShot(True)
-        self._filter_timer.setInterval(layout.REFRESH_COALESCE_MS)
-        self._filter_timer.timeout.connect(self.refresh)
+        self._filter_timer = coalescing_timer(self, self.refresh)
         self.filter_field.textChanged.connect(lambda _t: self._filter_timer.start())
         self.state_filter.currentIndexChanged.connect(lambda _i: self.refresh())
         self._reconcile_timer = QTimer(self)

@@ -1,6 +1,9 @@
 """Small widget helpers the tabs and dialogs share, so each screen is built the same way.
 
-- `dialog_layout`: a dialog's outer box with the house margins and spacing.
+- `dialog_layout` / `page_layout`: a dialog's or a tab's outer box with the house margins and
+  spacing.
+- `coalescing_timer`: one refresh after a burst of changes (typing in a search field).
+- `centered_hint`: the centred, wrapping sentence an empty list shows instead.
 - `error_label`: a wrapping red label for a problem shown where it happened.
 - `error_parts`: the sentence and detail to show for an exception from a job.
 - `ask_save_path`: the "save as" question, answered with a `Path` or None.
@@ -14,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -38,6 +41,32 @@ def dialog_layout(dialog: QWidget) -> QVBoxLayout:
     box.setContentsMargins(*(layout.DIALOG_MARGIN,) * 4)
     box.setSpacing(layout.SECTION_SPACING)
     return box
+
+
+def page_layout(page: QWidget, *, spacing: int | None = layout.SECTION_SPACING) -> QVBoxLayout:
+    """A tab's outer box: page margins, sections spaced apart (None: the style's spacing)."""
+    box = QVBoxLayout(page)
+    box.setContentsMargins(*(layout.PAGE_MARGIN,) * 4)
+    if spacing is not None:
+        box.setSpacing(spacing)
+    return box
+
+
+def coalescing_timer(parent: QObject, slot: Callable[[], object]) -> QTimer:
+    """A single-shot timer: `start()` it on every change, `slot` runs once things calm down."""
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(layout.REFRESH_COALESCE_MS)
+    timer.timeout.connect(slot)
+    return timer
+
+
+def centered_hint(text: str) -> QLabel:
+    """A centred, wrapping sentence (what an empty list shows instead)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    return label
 
 
 def error_label(text: str = "") -> QLabel:

@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -48,7 +48,13 @@ from dsco_desktop.ui.invoice_models import InvoicesModel, ReturnsModel, Uninvoic
 from dsco_desktop.ui.invoice_review import InvoiceReviewDialog
 from dsco_desktop.ui.jobs import JobContext, JobRunner
 from dsco_desktop.ui.return_dialog import ReturnCompletionDialog, StartReturnDialog
-from dsco_desktop.ui.widgets import EXPORT_FILTERS, ask_save_path, coalescing_timer, page_layout
+from dsco_desktop.ui.widgets import (
+    EXPORT_FILTERS,
+    SendDialog,
+    ask_save_path,
+    coalescing_timer,
+    page_layout,
+)
 
 log = logging.getLogger(__name__)
 
@@ -369,22 +375,41 @@ class InvoicesReturnsTab(QWidget):
         def work(_ctx: JobContext) -> DraftContext:
             return invoicing.draft(dsco_order_id)
 
-        self._jobs.submit(
+        def build(context: DraftContext) -> SendDialog:
+            return InvoiceReviewDialog(
+                self._invoicing, context, self._jobs, on_sent=self._queued, parent=self
+            )
+
+        self._open_after(
             work,
-            name="draft invoice",
-            on_success=self._open_review,
-            on_error=lambda exc: self.message.emit(str(exc)),
+            "draft invoice",
+            build,
+            self.review_opened,
+            lambda r: f"Invoice {r.invoice_id} queued for DSCO.",
         )
 
-    def _open_review(self, context: object) -> None:
-        assert isinstance(context, DraftContext)
-        dialog = InvoiceReviewDialog(
-            self._invoicing, context, self._jobs, on_sent=self._queued, parent=self
-        )
-        dialog.sent.connect(lambda r: self.message.emit(f"Invoice {r.invoice_id} queued for DSCO."))
-        self.dialog = dialog
-        self.review_opened.emit(dialog)
-        dialog.open()
+    def _open_after(
+        self,
+        work: Callable[[JobContext], Any],
+        name: str,
+        build: Callable[[Any], SendDialog],
+        opened: SignalInstance,
+        queued_text: Callable[[Any], str],
+    ) -> None:
+        """Prepare on a job, then open the dialog `build` makes from the result (a problem is
+        said in the status bar); once it queued its record, say so with `queued_text`."""
+
+        def ready(result: Any) -> None:
+            dialog = build(result)
+            dialog.sent.connect(lambda record: self.message.emit(queued_text(record)))
+            self.dialog = dialog
+            opened.emit(dialog)
+            dialog.open()
+
+        self._jobs.submit(work, name=name, on_success=ready, on_error=self._say_error)
+
+    def _say_error(self, exc: BaseException) -> None:
+        self.message.emit(str(exc))
 
     def _queued(self) -> None:
         self._wake_outbox()
@@ -420,7 +445,7 @@ class InvoicesReturnsTab(QWidget):
             work,
             name="draft invoices of a day",
             on_success=ready,
-            on_error=lambda exc: self.message.emit(str(exc)),
+            on_error=self._say_error,
         )
 
     def confirm_bulk(self, text: str) -> bool:
@@ -453,7 +478,7 @@ class InvoicesReturnsTab(QWidget):
             work,
             name="send invoices of a day",
             on_success=done,
-            on_error=lambda exc: self.message.emit(str(exc)),
+            on_error=self._say_error,
         )
 
     # -- returns ------------------------------------------------------------------------------
@@ -475,9 +500,9 @@ class InvoicesReturnsTab(QWidget):
                 raise UserFacingError(f"Return {number} is already completed.")
             return record, list(warehouses())
 
-        def ready(result: Any) -> None:
+        def build(result: Any) -> SendDialog:
             record, codes = result
-            dialog = ReturnCompletionDialog(
+            return ReturnCompletionDialog(
                 self._returns,
                 record,
                 self._jobs,
@@ -485,18 +510,13 @@ class InvoicesReturnsTab(QWidget):
                 on_sent=self._queued,
                 parent=self,
             )
-            dialog.sent.connect(
-                lambda r: self.message.emit(f"Answers for return {r.return_number} queued.")
-            )
-            self.dialog = dialog
-            self.completion_opened.emit(dialog)
-            dialog.open()
 
-        self._jobs.submit(
+        self._open_after(
             work,
-            name="open return",
-            on_success=ready,
-            on_error=lambda exc: self.message.emit(str(exc)),
+            "open return",
+            build,
+            self.completion_opened,
+            lambda r: f"Answers for return {r.return_number} queued.",
         )
 
     def start_return(self, order_text: str) -> None:
@@ -514,9 +534,9 @@ class InvoicesReturnsTab(QWidget):
                 raise UserFacingError(f"Nothing shipped on order {text} can come back.")
             return found[0], found[1], returnable, returns.next_number(found[1])
 
-        def ready(result: Any) -> None:
+        def build(result: Any) -> SendDialog:
             order_id, po, returnable, number = result
-            dialog = StartReturnDialog(
+            return StartReturnDialog(
                 self._returns,
                 order_id,
                 returnable,
@@ -526,18 +546,13 @@ class InvoicesReturnsTab(QWidget):
                 on_sent=self._queued,
                 parent=self,
             )
-            dialog.sent.connect(
-                lambda r: self.message.emit(f"Return {r.return_number} queued for DSCO.")
-            )
-            self.dialog = dialog
-            self.start_opened.emit(dialog)
-            dialog.open()
 
-        self._jobs.submit(
+        self._open_after(
             work,
-            name="start return",
-            on_success=ready,
-            on_error=lambda exc: self.message.emit(str(exc)),
+            "start return",
+            build,
+            self.start_opened,
+            lambda r: f"Return {r.return_number} queued for DSCO.",
         )
 
     # -- export -------------------------------------------------------------------------------
@@ -571,5 +586,5 @@ class InvoicesReturnsTab(QWidget):
             work,
             name=f"export {what}",
             on_success=lambda n: self.message.emit(f"{n} {what} saved to {path.name}."),
-            on_error=lambda exc: self.message.emit(str(exc)),
+            on_error=self._say_error,
         )

@@ -8,12 +8,12 @@ request is a banner at the top; actions on their way to DSCO are listed until co
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -36,9 +36,8 @@ from dsco_desktop.store.orders import CancelRecord, OrderEventRecord, OrderRecor
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.cancel_dialog import OpenLine
 from dsco_desktop.ui.order_model import live_status, local_time, status_text
+from dsco_desktop.ui.table_model import ALIGN_LEFT, ALIGN_RIGHT, Column, RowTableModel
 from dsco_desktop.ui.widgets import centered_hint
-
-_Index = QModelIndex | QPersistentModelIndex
 
 _REASONS = {
     "create": "Order received",
@@ -78,45 +77,29 @@ class OrderDetailData:
         return lines
 
 
-class RowsModel(QAbstractTableModel):
-    """A small read-only table (an order's lines, packages or history)."""
+def _cell(column: int) -> Callable[[tuple[Any, ...]], Any]:
+    return lambda row: row[column]
+
+
+class RowsModel(RowTableModel[tuple[Any, ...]]):
+    """A small read-only table (an order's lines, packages or history) over plain tuples."""
 
     def __init__(self, headers: Sequence[str], parent: Any = None) -> None:
         super().__init__(parent)
         self._headers = tuple(headers)
-        self._rows: list[tuple[Any, ...]] = []
-        self._right: set[int] = set()
+        self.columns = self._columns_for(())
+
+    def _columns_for(self, right_aligned: Sequence[int]) -> list[Column[tuple[Any, ...]]]:
+        return [
+            Column(title, _cell(i), align=ALIGN_RIGHT if i in right_aligned else ALIGN_LEFT)
+            for i, title in enumerate(self._headers)
+        ]
 
     def set_rows(self, rows: Sequence[tuple[Any, ...]], right_aligned: Sequence[int] = ()) -> None:
         self.beginResetModel()
         self._rows = [tuple(r) for r in rows]
-        self._right = set(right_aligned)
+        self.columns = self._columns_for(right_aligned)
         self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._headers)
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        value = self._rows[index.row()][index.column()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return "" if value is None else str(value)
-        if role == Qt.ItemDataRole.UserRole:
-            return value
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in self._right:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self._headers[section] if 0 <= section < len(self._headers) else None
-        return None
 
 
 # Small tables show up to this many rows before they scroll.

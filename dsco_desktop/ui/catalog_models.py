@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QWidget
 
 from dsco_desktop.domain.catalog import cell_text
@@ -28,7 +28,6 @@ from dsco_desktop.ui.table_model import (
     ALIGN_LEFT,
     ALIGN_RIGHT,
     Column,
-    RawRole,
     RowTableModel,
     no_tooltip,
 )
@@ -124,69 +123,62 @@ class CatalogItemsModel(RowTableModel[ItemRecord]):
             self.sort_requested.emit(self.SORT_KEYS[column], order == Qt.SortOrder.DescendingOrder)
 
 
-class SheetRowsModel(QAbstractTableModel):
-    """The first rows of a sheet as read, for choosing the header row."""
+def _raw_cell(column: int) -> Callable[[list[Any]], Any]:
+    return lambda row: row[column] if column < len(row) else None
+
+
+class SheetRowsModel(RowTableModel[list[Any]]):
+    """The first rows of a sheet as read, for choosing the header row (shown bold)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[list[Any]] = []
-        self._width = 0
         self.header_row = 0
 
-    def set_rows(self, rows: Sequence[Sequence[Any]], header_row: int) -> None:
+    def set_rows(  # type: ignore[override]
+        self, rows: Sequence[Sequence[Any]], header_row: int
+    ) -> None:
+        from dsco_desktop.spreadsheets.reader import column_letter
+
         self.beginResetModel()
         self._rows = [list(r) for r in rows]
-        self._width = max((len(r) for r in self._rows), default=0)
+        width = max((len(r) for r in self._rows), default=0)
+        self.columns = [
+            Column(column_letter(c), _raw_cell(c), _as_text(_raw_cell(c)), tooltip=no_tooltip)
+            for c in range(width)
+        ]
         self.header_row = header_row
         self.endResetModel()
 
     def set_header_row(self, header_row: int) -> None:
         self.header_row = header_row
-        if self._rows:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._rows) - 1, max(0, self._width - 1))
-            )
+        self.refresh()
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
+    def _is_header(self, row: list[Any]) -> bool:
+        return self.row_at(self.header_row) is row
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self._width
+    def cell_background(self, row: list[Any], column: int) -> str | None:
+        return OK_CELL if self._is_header(row) else None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        value = row[index.column()] if index.column() < len(row) else None
-        if role == RawRole:
-            return value
-        if role == Qt.ItemDataRole.DisplayRole:
-            return cell_text(value)
-        if role == Qt.ItemDataRole.FontRole and index.row() == self.header_row:
+        if role == Qt.ItemDataRole.FontRole and index.isValid() and index.row() == self.header_row:
             font = QFont()
             font.setBold(True)
             return font
-        if role == Qt.ItemDataRole.BackgroundRole and index.row() == self.header_row:
-            return QBrush(QColor(OK_CELL))
-        return None
+        return super().data(index, role)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Vertical:
+        if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
             return str(section + 1)
-        from dsco_desktop.spreadsheets.reader import column_letter
-
-        return column_letter(section) if 0 <= section < self._width else None
+        return super().headerData(section, orientation, role)
 
 
 def _sheet_cell(sheet: int) -> Callable[[ImportRowRecord], Any]:
     return lambda row: row.cells[sheet] if sheet < len(row.cells) else None
 
 
-def _as_cell_text(raw: Callable[[ImportRowRecord], Any]) -> Callable[[ImportRowRecord], str]:
+def _as_text(raw: Callable[[Any], Any]) -> Callable[[Any], str]:
     return lambda row: cell_text(raw(row))
 
 
@@ -206,7 +198,7 @@ class ImportRowsModel(RowTableModel[ImportRowRecord]):
 
     def _columns_for(self, headers: Sequence[str]) -> list[Column[ImportRowRecord]]:
         def column(title: str, raw: Callable[[ImportRowRecord], Any]) -> Column[ImportRowRecord]:
-            text = _as_cell_text(raw)
+            text = _as_text(raw)
             return Column(title, raw, text, tooltip=no_tooltip, edit=text)
 
         return [

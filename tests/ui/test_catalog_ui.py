@@ -13,9 +13,10 @@ from pytestqt.qtbot import QtBot
 from dsco_desktop.dsco.client import DscoClient
 from dsco_desktop.services.catalog_import import CatalogImportService
 from dsco_desktop.store.db import Database
-from dsco_desktop.ui.catalog_models import ImportRowsModel, RawRole
+from dsco_desktop.ui.catalog_models import ImportRowsModel
 from dsco_desktop.ui.catalog_tab import CatalogTab
 from dsco_desktop.ui.jobs import JobRunner
+from dsco_desktop.ui.table_model import RawRole
 from tests.spreadsheets.sheets import write_xlsx
 from tests.ui.shots import shot
 

@@ -12,13 +12,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QTableView,
     QWidget,
 )
 
@@ -26,7 +23,7 @@ from dsco_desktop.domain.activity import CallRecord
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.jobs import JobContext, JobRunner
 from dsco_desktop.ui.table_model import ALIGN_RIGHT, Column, RowTableModel
-from dsco_desktop.ui.widgets import centered_hint, coalescing_timer, page_layout
+from dsco_desktop.ui.widgets import centered_hint, coalescing_timer, list_table, page_layout
 
 ACTIVITY_LIMIT = 500
 
@@ -91,18 +88,12 @@ class ActivityTab(QWidget):
         self.filter_edit.setMinimumWidth(layout.SEARCH_FIELD_MIN_WIDTH)
         self.errors_only = QCheckBox("Errors only")
         self.summary = QLabel()
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = list_table(
+            self.model,
+            layout.ACTIVITY_COLUMN_WIDTHS,
+            multi_select=True,
+        )
         self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate(layout.ACTIVITY_COLUMN_WIDTHS):
-            self.table.setColumnWidth(column, width)
         self.empty_label = centered_hint(
             "No calls to DSCO yet. Every call the app makes shows here, with its status, "
             "duration and DSCO's request ID."

@@ -20,11 +20,9 @@ from typing import Any
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -53,6 +51,7 @@ from dsco_desktop.ui.widgets import (
     SendDialog,
     ask_save_path,
     coalescing_timer,
+    list_table,
     page_layout,
 )
 
@@ -66,22 +65,6 @@ UNINVOICED_COLUMN_WIDTHS = (200, 100, 100, 150, 100, 260, 110)
 INVOICE_COLUMN_WIDTHS = (160, 200, 100, 60, 100, 140, 300)
 RETURN_COLUMN_WIDTHS = (150, 200, 100, 180, 60, 90, 100, 200)
 RETURN_STATUSES = ("created", "acknowledged", "completed")
-
-
-def _table(model: Any, widths: Sequence[int]) -> QTableView:
-    table = QTableView()
-    table.setModel(model)
-    table.verticalHeader().setVisible(False)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setWordWrap(False)
-    header = table.horizontalHeader()
-    header.setStretchLastSection(True)
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    for column, width in enumerate(widths):
-        header.resizeSection(column, width)
-    return table
 
 
 def _search(placeholder: str) -> QLineEdit:
@@ -159,7 +142,7 @@ class InvoicesReturnsTab(QWidget):
         self.bulk_button = QPushButton("Invoice all shipped that day…")
         self.bulk_button.clicked.connect(self._invoice_chosen_day)
         self.uninvoiced_model = UninvoicedModel(self)
-        self.uninvoiced_table = _table(self.uninvoiced_model, UNINVOICED_COLUMN_WIDTHS)
+        self.uninvoiced_table = list_table(self.uninvoiced_model, UNINVOICED_COLUMN_WIDTHS)
         self.uninvoiced_table.doubleClicked.connect(lambda _i: self.create_invoice_for_selection())
         self.uninvoiced_summary = QLabel()
 
@@ -188,7 +171,7 @@ class InvoicesReturnsTab(QWidget):
         self.invoice_export = QPushButton("Export…")
         self.invoice_export.clicked.connect(lambda: self._ask_export("invoices"))
         self.invoices_model = InvoicesModel(self)
-        self.invoices_table = _table(self.invoices_model, INVOICE_COLUMN_WIDTHS)
+        self.invoices_table = list_table(self.invoices_model, INVOICE_COLUMN_WIDTHS)
         self.invoices_summary = QLabel()
         bar = QHBoxLayout()
         bar.addWidget(self.invoice_search)
@@ -233,7 +216,7 @@ class InvoicesReturnsTab(QWidget):
         self.return_export = QPushButton("Export…")
         self.return_export.clicked.connect(lambda: self._ask_export("returns"))
         self.returns_model = ReturnsModel(self)
-        self.returns_table = _table(self.returns_model, RETURN_COLUMN_WIDTHS)
+        self.returns_table = list_table(self.returns_model, RETURN_COLUMN_WIDTHS)
         self.returns_table.doubleClicked.connect(lambda _i: self.complete_selected_return())
         self.returns_summary = QLabel()
 

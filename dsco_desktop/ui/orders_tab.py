@@ -20,13 +20,11 @@ from typing import Any
 from PySide6.QtCore import QItemSelectionModel, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -34,7 +32,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStyle,
     QSystemTrayIcon,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -57,6 +54,7 @@ from dsco_desktop.ui.widgets import (
     ask_save_path,
     centered_hint,
     coalescing_timer,
+    list_table,
     page_layout,
 )
 
@@ -203,23 +201,13 @@ class OrdersTab(QWidget):
         self.resync_button.setEnabled(resync is not None)
         self.seen_button = QPushButton("Mark all opened")
 
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(False)
+        self.table = list_table(self.model, COLUMN_WIDTHS, multi_select=True)
         self.table.setSortingEnabled(False)
-        self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
         header.setSortIndicatorShown(True)
         header.setSectionsClickable(True)
         header.setSortIndicator(COLUMN_KEYS.index("order_date"), Qt.SortOrder.DescendingOrder)
-        for column, width in enumerate(COLUMN_WIDTHS):
-            self.table.setColumnWidth(column, width)
         self.detail = OrderDetail()
         self.detail.setMinimumWidth(DETAIL_MIN_WIDTH)
         self.empty_label = centered_hint(

@@ -16,19 +16,16 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -41,7 +38,7 @@ from dsco_desktop.ui.jobs import JobContext, JobRunner
 from dsco_desktop.ui.packing_slips import write_pdf
 from dsco_desktop.ui.shipment_form import ClientProvider, ShipmentFormWidget
 from dsco_desktop.ui.shipment_models import BatchRowsModel, ShipmentsModel
-from dsco_desktop.ui.widgets import ask_save_path, coalescing_timer, dialog_layout
+from dsco_desktop.ui.widgets import ask_save_path, coalescing_timer, dialog_layout, list_table
 
 log = logging.getLogger(__name__)
 
@@ -83,17 +80,14 @@ class BatchDialog(QDialog):
         self.summary.setWordWrap(True)
         self.model = BatchRowsModel(self)
         self.model.set_rows(report.rows)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate(layout.BATCH_COLUMN_WIDTHS):
-            self.table.horizontalHeader().resizeSection(column, width)
+        self.table = list_table(
+            self.model,
+            layout.BATCH_COLUMN_WIDTHS,
+            multi_select=True,
+        )
         self.details = QLabel("Select a row to read all of its problems here.")
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.selectionModel().currentRowChanged.connect(self._show_details)
         self.only_problems = QCheckBox("Only rows with problems")
         self.only_problems.toggled.connect(self._filter)
@@ -209,20 +203,13 @@ class ShipmentsTab(QWidget):
         for state in ShipmentState:
             self.state_filter.addItem(state.label, state)
         self.model = ShipmentsModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for column, width in enumerate(layout.SHIPMENTS_COLUMN_WIDTHS):
-            header.resizeSection(column, width)
+        self.table = list_table(
+            self.model,
+            layout.SHIPMENTS_COLUMN_WIDTHS,
+            multi_select=True,
+        )
         self.table.doubleClicked.connect(self._open_selected)
         self.summary = QLabel()
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.slip_button = QPushButton("Packing slips PDF…")
         self.slip_button.setToolTip(
             "Packing slips of the selected shipments' orders, or of the order in the form."

@@ -4,6 +4,8 @@
   spacing.
 - `coalescing_timer`: one refresh after a burst of changes (typing in a search field).
 - `centered_hint`: the centred, wrapping sentence an empty list shows instead.
+- `list_table`: a read-only list: whole rows selected, one line per row, columns the user
+  can widen, the last one stretched.
 - `error_label`: a wrapping red label for a problem shown where it happened.
 - `error_parts`: the sentence and detail to show for an exception from a job.
 - `ask_save_path`: the "save as" question, answered with a `Path` or None.
@@ -13,17 +15,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractItemModel, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
+    QHeaderView,
     QLabel,
     QPushButton,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -67,6 +72,33 @@ def centered_hint(text: str) -> QLabel:
     label.setWordWrap(True)
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
     return label
+
+
+def list_table(
+    model: QAbstractItemModel,
+    widths: Sequence[int] = (),
+    *,
+    multi_select: bool = False,
+) -> QTableView:
+    """A read-only list over `model` with the given starting column widths; `multi_select`
+    lets the user select several rows (shift/ctrl-click)."""
+    table = QTableView()
+    table.setModel(model)
+    table.verticalHeader().setVisible(False)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(
+        QAbstractItemView.SelectionMode.ExtendedSelection
+        if multi_select
+        else QAbstractItemView.SelectionMode.SingleSelection
+    )
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setWordWrap(False)
+    header = table.horizontalHeader()
+    header.setStretchLastSection(True)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    for column, width in enumerate(widths):
+        header.resizeSection(column, width)
+    return table
 
 
 def error_label(text: str = "") -> QLabel:

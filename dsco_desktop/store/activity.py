@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from dsco_desktop.domain.activity import CallRecord
+from dsco_desktop.store._util import from_row
 from dsco_desktop.store.db import Database
 
 DEFAULT_MAX_ROWS = 50_000
@@ -90,12 +91,4 @@ class ActivityRepository:
 
 
 def _call(row: sqlite3.Row) -> CallRecord:
-    return CallRecord(
-        at=row["at"],
-        method=row["method"],
-        path=row["path"],
-        status=row["status"],
-        duration_ms=row["duration_ms"],
-        request_id=row["request_id"],
-        error=row["error"],
-    )
+    return from_row(CallRecord, row)

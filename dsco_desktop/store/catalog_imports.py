@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dsco_desktop.store._util import dumps, loads, now_iso
+from dsco_desktop.store._util import dumps, from_row, loads, now_iso
 from dsco_desktop.store.db import Database
 
 PUSH_STATES = (
@@ -406,19 +406,8 @@ class CatalogImportRepository:
 
 
 def _import(row: sqlite3.Row) -> ImportRecord:
-    return ImportRecord(
-        id=row["id"],
-        file_name=row["file_name"],
-        file_path=row["file_path"],
-        sheet=row["sheet"],
-        header_row=row["header_row"],
-        headers=loads(row["headers"], []),
-        mapping=loads(row["mapping"], []),
-        mode=row["mode"],
-        state=row["state"],
-        message=row["message"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+    return from_row(
+        ImportRecord, row, headers=loads(row["headers"], []), mapping=loads(row["mapping"], [])
     )
 
 

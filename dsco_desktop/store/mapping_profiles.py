@@ -7,10 +7,11 @@ supplier's weekly file maps itself the way it was mapped last time.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from dsco_desktop.store._util import dumps, loads, now_iso
+from dsco_desktop.store._util import dumps, from_row, loads, now_iso
 from dsco_desktop.store.db import Database
 
 AUTO_PROFILE_PREFIX = "Last used: "
@@ -84,12 +85,5 @@ class MappingProfileRepository:
             return cursor.rowcount == 1
 
 
-def _profile(row: object) -> MappingProfile:
-    return MappingProfile(
-        id=row["id"],  # type: ignore[index]
-        kind=row["kind"],  # type: ignore[index]
-        name=row["name"],  # type: ignore[index]
-        layout_key=row["layout_key"],  # type: ignore[index]
-        choices=loads(row["choices"], {}),  # type: ignore[index]
-        updated_at=row["updated_at"],  # type: ignore[index]
-    )
+def _profile(row: sqlite3.Row) -> MappingProfile:
+    return from_row(MappingProfile, row, choices=loads(row["choices"], {}))

@@ -302,12 +302,7 @@ class InvoicingService:
             for record in records:
                 own = by_record.get(record.invoice_id)
                 messages = [own] if own else general
-                self._invoices.set_state(
-                    record.invoice_id,
-                    InvoiceState.REJECTED,
-                    message=messages[0],
-                    messages=messages,
-                )
+                self._reject(record, messages)
             return
         if row.state is OutboxState.FAILED:
             for record in records:
@@ -363,15 +358,16 @@ class InvoicingService:
             messages = [m.text for m in entry.results if m.text] or ["DSCO refused the invoice."]
             # A batch sent again after a crash: DSCO refuses the number it already has.
             if not self._dsco_has_it(client, record):
-                self._invoices.set_state(
-                    record.invoice_id,
-                    InvoiceState.REJECTED,
-                    message=messages[0],
-                    messages=messages,
-                )
+                self._reject(record, messages)
             return
         # success in the log, or no entry (yet): DSCO's invoice itself is the proof.
         self._dsco_has_it(client, record)
+
+    def _reject(self, record: InvoiceRecord, messages: Sequence[str]) -> None:
+        """Keep DSCO's refusal on the invoice (the first message is the one the list shows)."""
+        self._invoices.set_state(
+            record.invoice_id, InvoiceState.REJECTED, message=messages[0], messages=messages
+        )
 
     def _dsco_has_it(self, client: DscoClient, record: InvoiceRecord) -> bool:
         found = client.get_invoices(key="invoiceId", value=record.invoice_id)

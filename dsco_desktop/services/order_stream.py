@@ -302,7 +302,11 @@ class OrderStreamService:
                     dsco_order_id=order_id,
                     event_id=event_id or f"update:{payload.get('dscoLastUpdate')}",
                     at=event_time(event_id, payload),
-                    reasons=tuple([reasons] if isinstance(reasons, str) else reasons),
+                    reasons=tuple(
+                        str(r)
+                        for r in (reasons if isinstance(reasons, list) else [reasons])
+                        if r is not None
+                    ),
                     source=text_or_none(data.get("source")),
                     lifecycle=text_or_none(payload.get("dscoLifecycle")),
                 )

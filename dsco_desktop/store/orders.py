@@ -196,11 +196,17 @@ def _order_values(order: Mapping[str, Any]) -> tuple[Any, ...]:
     )
 
 
+def _objects(value: Any) -> list[Any]:
+    """A list field as stored: DSCO's array, or nothing when the field holds something else
+    (a stray string or number must not stop a whole page of orders)."""
+    return list(value) if isinstance(value, list | tuple) else []
+
+
 def _derived_values(order: Mapping[str, Any]) -> tuple[Any, ...]:
     """The inbox's per-order columns: date, customer, total, cancel request, sums, search text."""
     shipping = order.get("shipping")
     customer = text_or_none(shipping.get("name")) if isinstance(shipping, Mapping) else None
-    lines = [ln for ln in order.get("lineItems") or [] if isinstance(ln, Mapping)]
+    lines = [ln for ln in _objects(order.get("lineItems")) if isinstance(ln, Mapping)]
     totals = order_totals(line_quantities(ln) for ln in lines)
     requested_code = text_or_none(order.get("cancelRequestedCode"))
     requested = bool(order.get("cancelRequested"))
@@ -239,7 +245,7 @@ def _derived_values(order: Mapping[str, Any]) -> tuple[Any, ...]:
 
 def _line_rows(order_id: str, order: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     rows = []
-    for index, line in enumerate(order.get("lineItems") or []):
+    for index, line in enumerate(_objects(order.get("lineItems"))):
         if not isinstance(line, Mapping):
             continue
         rows.append(
@@ -267,7 +273,7 @@ def _line_rows(order_id: str, order: Mapping[str, Any]) -> list[tuple[Any, ...]]
 
 def _package_rows(order_id: str, order: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     rows = []
-    for package in order.get("packages") or []:
+    for package in _objects(order.get("packages")):
         if not isinstance(package, Mapping):
             continue
         rows.append(

@@ -109,6 +109,9 @@ class AccountDialog(QDialog):
         self.custom_url.setPlaceholderText("https://…/api/v3")
         self.base_url_label = QLabel()
         self.base_url_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The refusal of an http:// address is a full sentence: wrap it rather than cut it off.
+        self.base_url_label.setWordWrap(True)
+        self.base_url_label.setMinimumWidth(layout.FIELD_MIN_WIDTH)
         self.client_id = QLineEdit()
         self.client_id.setMinimumWidth(layout.FIELD_MIN_WIDTH)
         self.secret = QLineEdit()

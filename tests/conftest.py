@@ -86,6 +86,25 @@ def sandbox_factory(tmp_path: Path) -> Iterator[Callable[..., Any]]:
 
 
 @pytest.fixture
+def db(tmp_path: Path) -> Iterator[Any]:
+    """A fresh local store in tmp_path (a test module needing another one defines its own)."""
+    from dsco_desktop.store.db import Database
+
+    database = Database(tmp_path / "app.sqlite3")
+    yield database
+    database.close_all()
+
+
+@pytest.fixture
+def client(sandbox: Any) -> Iterator[Any]:
+    """A supplier client for the test's sandbox."""
+    from tests.services.orders_support import client_for
+
+    with client_for(sandbox) as dsco:
+        yield dsco
+
+
+@pytest.fixture
 def sandbox(sandbox_factory: Callable[..., Any]) -> Any:
     """A running sandbox with its demo shop, fast async processing and no faults."""
     return sandbox_factory()

@@ -15,6 +15,7 @@ The reader is generic: it knows nothing about catalogs; `find_header_row` takes 
 from __future__ import annotations
 
 import csv
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,23 +182,74 @@ def iter_rows(info: WorkbookInfo, sheet: str | None = None) -> Iterator[list[Any
         yield from _iter_csv(info)
         return
     name = sheet or info.sheets[0]
+    key = _sheet_key(info.path, name)
+    data = _cached_sheet(key)
+    if data is None:
+        data = _parse_sheet(info, name)
+        if key is not None:
+            _remember_sheet(key, data)
+    start_row = data.start[0] if data.start else 0
+    # calamine starts at the first used row; blank rows above it still count for numbering.
+    for _ in range(start_row):
+        yield []
+    yield from data.iter_rows()
+    # Read to the end (a validation, not a preview): the next reader starts afresh.
+    _forget_sheet(key)
+
+
+# The preview reads the head of a sheet and the validation then reads all of it: calamine parses
+# the whole sheet either way, so the last parsed sheet is kept for the next `iter_rows` of the
+# same unchanged file, and dropped once a reading has gone to the end.
+_SheetKey = tuple[str, int, int, str]
+_sheet_cache_lock = threading.Lock()
+_sheet_cache: tuple[_SheetKey, python_calamine.CalamineSheet] | None = None
+
+
+def _sheet_key(path: Path, name: str) -> _SheetKey | None:
+    try:
+        stat = path.stat()
+        return (str(path.resolve()), stat.st_mtime_ns, stat.st_size, name)
+    except OSError:
+        return None
+
+
+def _cached_sheet(key: _SheetKey | None) -> python_calamine.CalamineSheet | None:
+    if key is None:
+        return None
+    with _sheet_cache_lock:
+        if _sheet_cache is not None and _sheet_cache[0] == key:
+            return _sheet_cache[1]
+    return None
+
+
+def _remember_sheet(key: _SheetKey, data: python_calamine.CalamineSheet) -> None:
+    global _sheet_cache  # noqa: PLW0603 - the one-entry cache
+    with _sheet_cache_lock:
+        _sheet_cache = (key, data)
+
+
+def _forget_sheet(key: _SheetKey | None) -> None:
+    global _sheet_cache  # noqa: PLW0603 - the one-entry cache
+    with _sheet_cache_lock:
+        if _sheet_cache is not None and _sheet_cache[0] == key:
+            _sheet_cache = None
+
+
+def _parse_sheet(info: WorkbookInfo, name: str) -> python_calamine.CalamineSheet:
+    """The sheet's cells, parsed; they stay readable after the workbook is closed."""
     workbook = _open_workbook(info.path)
     try:
         try:
             data = workbook.get_sheet_by_name(name)
         except Exception as exc:
             raise SpreadsheetError(f"{info.path.name} has no sheet named '{name}'.") from exc
-        start_row = data.start[0] if data.start else 0
-        if data.height == 0:
-            raise SpreadsheetError(
-                f"Sheet '{name}' in {info.path.name} is empty: there are no rows to import."
-            )
-        # calamine starts at the first used row; blank rows above it still count for numbering.
-        for _ in range(start_row):
-            yield []
-        yield from data.iter_rows()
     finally:
         workbook.close()
+    if data.height == 0:
+        raise SpreadsheetError(
+            f"Sheet '{name}' in {info.path.name} is empty: there are no rows to import."
+        )
+    return data
 
 
 def _iter_csv(info: WorkbookInfo) -> Iterator[list[Any]]:

@@ -15,6 +15,7 @@ first, for the preview grid.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -101,6 +102,13 @@ _INSERT_ROW = (
 )
 
 
+# The rows' JSON columns are built fresh for every row (never circular): skipping the encoder's
+# circular-reference bookkeeping is a fifth of the cost of encoding them. Same output as `dumps`.
+_row_json = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False
+).encode
+
+
 def row_values(  # noqa: PLR0917 - one positional per column, in column order
     import_id: int,
     row_number: int,
@@ -120,13 +128,13 @@ def row_values(  # noqa: PLR0917 - one positional per column, in column order
         row_number,
         sku,
         upc,
-        dumps(list(cells)),
-        dumps(item),
-        dumps(list(issues)) if issues else "[]",
+        _row_json(list(cells)),
+        _row_json(item),
+        _row_json(list(issues)) if issues else "[]",
         errors,
         warnings,
         diff,
-        dumps(list(changed_fields)) if changed_fields else "[]",
+        _row_json(list(changed_fields)) if changed_fields else "[]",
     )
 
 

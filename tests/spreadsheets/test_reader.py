@@ -133,3 +133,49 @@ def test_mapping_is_generic_and_remembered_choices_win() -> None:
 
 def test_column_letters() -> None:
     assert [column_letter(i) for i in (0, 25, 26, 27, 701)] == ["A", "Z", "AA", "AB", "ZZ"]
+
+
+def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from dsco_desktop.spreadsheets import reader
+
+    parsed: list[str] = []
+    real = reader._parse_sheet
+
+    def counting(info: reader.WorkbookInfo, name: str) -> object:
+        parsed.append(name)
+        return real(info, name)
+
+    monkeypatch.setattr(reader, "_parse_sheet", counting)
+    monkeypatch.setattr(reader, "_sheet_cache", None)
+    return parsed
+
+
+def test_the_preview_parse_is_reused_by_the_full_read_then_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dsco_desktop.spreadsheets import reader
+
+    parsed = _count_parses(monkeypatch)
+    rows = [["Item SKU", "UPC"], *([f"SKU{n}", f"{n:012d}"] for n in range(60))]
+    info = inspect(write_xlsx(tmp_path / "catalog.xlsx", rows))
+    assert read_head(info, "Items", 5) == rows[:5]
+    assert list(iter_rows(info, "Items")) == rows
+    assert parsed == ["Items"]
+    # Read to the end: the sheet is not kept, the next reading parses again.
+    assert reader._sheet_cache is None
+    assert list(iter_rows(info, "Items")) == rows
+    assert parsed == ["Items", "Items"]
+
+
+def test_a_changed_file_is_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    parsed = _count_parses(monkeypatch)
+    path = write_xlsx(tmp_path / "catalog.xlsx", [["Item SKU"], ["A1"]])
+    info = inspect(path)
+    assert read_head(info, "Items") == [["Item SKU"], ["A1"]]
+    write_xlsx(path, [["Item SKU"], ["B2"], ["C3"]])
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert list(iter_rows(info, "Items")) == [["Item SKU"], ["B2"], ["C3"]]
+    assert len(parsed) == 2

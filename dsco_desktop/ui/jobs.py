@@ -195,7 +195,13 @@ class JobRunner(QObject):
         """Cancel everything and wait for the pool; True when every thread stopped in time."""
         self._closed = True
         self.cancel_all()
-        return bool(self._pool.waitForDone(timeout_ms))
+        stopped = bool(self._pool.waitForDone(timeout_ms))
+        if stopped:
+            # The threads are done, but their results may still be queued for the GUI thread;
+            # nobody is there to receive them after shutdown, so they are dropped (see _settled).
+            for job, _runnable in list(self._jobs.values()):
+                self._forget(job)
+        return stopped
 
     def wait_for_done(self, timeout_ms: int = 10_000) -> bool:
         return bool(self._pool.waitForDone(timeout_ms))
@@ -211,14 +217,23 @@ class JobRunner(QObject):
         if not job.done:
             job.progress.emit(done, total, text)
 
-    def _on_ok(self, job: Job[Any], result: object) -> None:
+    def _settled(self, job: Job[Any]) -> bool:
+        """Forget a finished job; False when it was already dropped by `shutdown`."""
+        if job.done:
+            return False
         self._forget(job)
+        return True
+
+    def _on_ok(self, job: Job[Any], result: object) -> None:
+        if not self._settled(job):
+            return
         job.result = result
         job.succeeded.emit(result)
         job.finished.emit()
 
     def _on_failed(self, job: Job[Any], exc: BaseException) -> None:
-        self._forget(job)
+        if not self._settled(job):
+            return
         job.error = exc
         job.failed.emit(exc)
         if not isinstance(exc, UserFacingError):
@@ -228,7 +243,8 @@ class JobRunner(QObject):
         job.finished.emit()
 
     def _on_cancelled(self, job: Job[Any]) -> None:
-        self._forget(job)
+        if not self._settled(job):
+            return
         job.was_cancelled = True
         job.cancelled.emit()
         job.finished.emit()

@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import os
 import random
-import select
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -39,6 +36,7 @@ from dsco_desktop.services.shipping import ShippingService
 from dsco_desktop.store.catalog_imports import CatalogImportRepository
 from dsco_desktop.store.db import Database
 from tests.e2e.session import next_ups_tracking
+from tests.zygote import Zygote
 
 ZYGOTE = Path(__file__).with_name("crash_zygote.py")
 KILLS = 50
@@ -47,49 +45,14 @@ CATALOG_ROWS = 5000
 DIE_POINTS = ("stream-before-checkpoint", "outbox-after-answer", "import-after-queue")
 
 
-class Zygote:
-    """The preloaded parent: `run` forks a worker, `wait` reaps it."""
+class CrashZygote(Zygote):
+    """This test's preloaded parent (see tests/zygote.py)."""
 
     def __init__(self, sandbox: Any) -> None:
-        env = {
-            **os.environ,
-            "DSCO_BASE_URL": sandbox.base_url,
-            "DSCO_CLIENT_ID": sandbox.client_id,
-            "DSCO_CLIENT_SECRET": sandbox.client_secret,
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ZYGOTE)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-
-    def ask(self, line: str, timeout: float = 60.0) -> str:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not ready:  # a worker that never ends fails the test instead of hanging the suite
-            self.proc.kill()
-            raise AssertionError(f"no answer to {line!r} within {timeout:.0f} s")
-        return self.proc.stdout.readline().strip()
+        super().__init__(ZYGOTE, sandbox)
 
     def run(self, database: Path, catalog: Path, point: str, n: int) -> int:
-        answer = self.ask(f"run {database} {catalog} {point} {n}")
-        assert answer.startswith("pid "), answer
-        return int(answer.split()[1])
-
-    def wait(self, pid: int) -> int:
-        return int(self.ask(f"wait {pid}").split()[1])
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write("quit\n")
-            self.proc.stdin.close()
-            self.proc.wait(timeout=10)
+        return self.started(f"run {database} {catalog} {point} {n}")
 
 
 def write_catalog(path: Path) -> Path:
@@ -184,7 +147,7 @@ def test_fifty_sigkills_lose_nothing_and_the_import_resumes(
     # The stream exists before the first retailer order, as once the app has been set up.
     OrderStreamService(db, client, backfill_days=0).ensure_stream()
     rng = random.Random(50)
-    zygote = Zygote(sandbox)
+    zygote = CrashZygote(sandbox)
     kills = Counter[str]()
     shipped = 0
     try:

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import os
 import random
-import select
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,53 +21,20 @@ from dsco_desktop.dsco.client import DscoClient
 from dsco_desktop.services.order_stream import STREAM_DESCRIPTION, STREAM_QUERY
 from dsco_desktop.store._util import normalize_timestamp
 from tests.services.orders_support import age_sandbox_orders, client_for, wait_for
+from tests.zygote import Zygote
 
 ZYGOTE = Path(__file__).with_name("order_stream_zygote.py")
 MODES = ("external", "die-after-read", "die-before-checkpoint", "die-after-checkpoint")
 
 
-class Zygote:
-    def __init__(self, sandbox: Any) -> None:
-        env = {
-            **os.environ,
-            "DSCO_BASE_URL": sandbox.base_url,
-            "DSCO_CLIENT_ID": sandbox.client_id,
-            "DSCO_CLIENT_SECRET": sandbox.client_secret,
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        }
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ZYGOTE)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+class PollerZygote(Zygote):
+    """This test's preloaded parent (see tests/zygote.py)."""
 
-    def ask(self, line: str, timeout: float = 60.0) -> str:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-        # A child that never ends must fail the test, not hang the suite.
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        if not ready:
-            self.proc.kill()
-            raise AssertionError(f"no answer to {line!r} within {timeout:.0f} s")
-        return self.proc.stdout.readline().strip()
+    def __init__(self, sandbox: Any) -> None:
+        super().__init__(ZYGOTE, sandbox)
 
     def run(self, database: Path, mode: str, n: int = 0) -> int:
-        answer = self.ask(f"run {database} {mode} {n}")
-        assert answer.startswith("pid "), answer
-        return int(answer.split()[1])
-
-    def wait(self, pid: int) -> int:
-        return int(self.ask(f"wait {pid}").split()[1])
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write("quit\n")
-            self.proc.stdin.close()
-            self.proc.wait(timeout=10)
+        return self.started(f"run {database} {mode} {n}")
 
 
 def _stored(database: Path) -> dict[str, str | None]:
@@ -105,7 +69,7 @@ def test_killed_twenty_times_the_poller_ends_with_exactly_the_sandboxs_orders(
             max_events={"objectCount": 7},
         )
         assert stream.id
-        zygote = Zygote(sandbox)
+        zygote = PollerZygote(sandbox)
         try:
             for round_no in range(20):
                 _more_activity(sandbox, client, rng)

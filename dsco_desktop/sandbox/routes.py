@@ -11,6 +11,7 @@ import asyncio
 import json
 import random
 import secrets
+import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -221,6 +222,14 @@ class SandboxApi:
                 return api_response(400, "failure", [message(str(exc), code="INVALID_REQUEST")])
             except NotFound as exc:
                 return api_response(404, "failure", [message(str(exc), code="NOT_FOUND")])
+            except sqlite3.ProgrammingError:
+                # A value of the wrong JSON type (a list where an id belongs) reached a lookup:
+                # DSCO answers that with a 400, never a 500.
+                return api_response(
+                    400,
+                    "failure",
+                    [message("A field has the wrong type for this call", code="INVALID_REQUEST")],
+                )
 
         return endpoint
 

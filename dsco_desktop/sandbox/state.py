@@ -1332,6 +1332,8 @@ class SandboxState:
             ).fetchone()
         elif rec.get("partnerReturnNumber") or rec.get("returnNumber"):
             number = rec.get("partnerReturnNumber") or rec.get("returnNumber")
+            if not isinstance(number, str | int):
+                raise Invalid("partnerReturnNumber must be a string")
             row = self.conn.execute(
                 "SELECT doc FROM returns WHERE return_number=? OR "
                 "json_extract(doc, '$.partnerReturnNumber')=?",

@@ -15,19 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from dsco_desktop.domain.fields import FieldDef
-from dsco_desktop.spreadsheets.reader import SpreadsheetError
+from dsco_desktop.spreadsheets.reader import SpreadsheetError, column_letter
 
-ERROR_FILL = PatternFill("solid", start_color="FFC7CE", end_color="FFC7CE")
-WARNING_FILL = PatternFill("solid", start_color="FFEB9C", end_color="FFEB9C")
-HEADER_FONT = Font(bold=True)
-NOTE_FONT = Font(italic=True, color="666666")
+ERROR_COLOR = "FFC7CE"
+WARNING_COLOR = "FFEB9C"
+NOTE_COLOR = "666666"
 EXPORT_SUFFIXES = (".xlsx", ".csv")
 
 
@@ -84,6 +77,8 @@ def write_table(path: str | Path, headers: Sequence[str], rows: Iterable[Sequenc
                     writer.writerow(["" if v is None else v for v in row])
                     count += 1
             return count
+        from openpyxl import Workbook
+
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("Export")
         sheet.append([_header_cell(sheet, h) for h in headers])
@@ -96,9 +91,12 @@ def write_table(path: str | Path, headers: Sequence[str], rows: Iterable[Sequenc
     return count
 
 
-def _header_cell(sheet: Any, text: str) -> WriteOnlyCell:
+def _header_cell(sheet: Any, text: str) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     cell = WriteOnlyCell(sheet, value=text)
-    cell.font = HEADER_FONT
+    cell.font = Font(bold=True)
     return cell
 
 
@@ -117,7 +115,7 @@ def write_error_report(path: str | Path, headers: Sequence[str], rows: Iterable[
         parts = []
         for p in row.problems:
             where = (
-                f"{headers[p.column] or get_column_letter(p.column + 1)}: "
+                f"{headers[p.column] or column_letter(p.column)}: "
                 if p.column is not None and p.column < len(headers)
                 else ""
             )
@@ -134,6 +132,13 @@ def write_error_report(path: str | Path, headers: Sequence[str], rows: Iterable[
                     writer.writerow([row.number, *cells, problems_text(row)])
                     count += 1
             return count
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.comments import Comment
+        from openpyxl.styles import Alignment, PatternFill
+
+        error_fill = PatternFill("solid", start_color=ERROR_COLOR, end_color=ERROR_COLOR)
+        warning_fill = PatternFill("solid", start_color=WARNING_COLOR, end_color=WARNING_COLOR)
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("Problems")
         sheet.freeze_panes = "B2"
@@ -152,7 +157,7 @@ def write_error_report(path: str | Path, headers: Sequence[str], rows: Iterable[
                     out.append(value)
                     continue
                 cell = WriteOnlyCell(sheet, value=value)
-                cell.fill = ERROR_FILL if any(p.is_error for p in found) else WARNING_FILL
+                cell.fill = error_fill if any(p.is_error for p in found) else warning_fill
                 cell.comment = Comment("\n".join(p.message for p in found), "DSCO Desktop")
                 out.append(cell)
             note = WriteOnlyCell(sheet, value=problems_text(row))
@@ -171,17 +176,20 @@ def write_template(path: str | Path, fields: Sequence[FieldDef], title: str) -> 
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise SpreadsheetError(f"Cannot save {path.name}: the template is an .xlsx workbook.")
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = title[:31]
     for column, fd in enumerate(fields, start=1):
-        letter = get_column_letter(column)
+        letter = column_letter(column - 1)
         note = sheet.cell(row=1, column=column, value=fd.note or _default_note(fd))
-        note.font = NOTE_FONT
+        note.font = Font(italic=True, color=NOTE_COLOR)
         note.alignment = Alignment(wrap_text=True, vertical="top")
         header = sheet.cell(row=2, column=column, value=fd.label)
-        header.font = HEADER_FONT
+        header.font = Font(bold=True)
         sheet.column_dimensions[letter].width = max(14, min(40, len(fd.label) + 6))
         if fd.text_from_numbers:
             # Typed codes stay text: 00123 and 012345678905 keep their zeros.

@@ -55,3 +55,18 @@ def test_lost_leading_zero_is_restored_only_when_the_code_then_checks() -> None:
 @given(st.text(alphabet="0123456789", min_size=7, max_size=13))
 def test_appending_the_computed_check_digit_always_validates(body: str) -> None:
     assert has_valid_gtin_check_digit(body + str(gtin_check_digit(body)))
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=17))
+def test_check_digit_matches_the_gs1_definition(body: str) -> None:
+    # GS1: from the right, digits are weighted 3, 1, 3, ...; the check digit rounds up to 10.
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    assert gtin_check_digit(body) == (10 - total % 10) % 10
+
+
+@pytest.mark.parametrize("code", ["٠٣٦٠٠٠٢٩١٤٥٢", "03600029145²", "０３６０００２９１４５２"])
+def test_digits_other_than_0_to_9_are_refused(code: str) -> None:
+    problem = identifier_problem("upc", code)
+    assert problem is not None and "digits only" in problem
+    assert not has_valid_gtin_check_digit(code)
+    assert restore_lost_zeros("upc", code) is None

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -48,6 +48,9 @@ from dsco_desktop.ui.main_window import MainWindow
 from dsco_desktop.ui.messages import MessageBridge
 from dsco_desktop.ui.status_bar import ConnectionState
 from dsco_desktop.ui.workers import OutboxWorker
+
+if TYPE_CHECKING:
+    from dsco_desktop.services.catalog_import import CheckReport
 
 log = logging.getLogger(__name__)
 
@@ -563,7 +566,7 @@ def catalog_main(argv: Sequence[str]) -> int:
 
     Exit status: 0 no errors, 1 rows with errors, 2 the file could not be read.
     """
-    from dsco_desktop.services.catalog_import import check_file, dumps_report
+    from dsco_desktop.services.catalog_import import dumps_report
 
     parser = argparse.ArgumentParser(
         prog="dsco-desktop catalog",
@@ -574,9 +577,12 @@ def catalog_main(argv: Sequence[str]) -> int:
     check.add_argument("file", help="an .xlsx, .xlsm, .csv or .tsv file")
     check.add_argument("--sheet", help="the sheet to check (default: the first)")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.add_argument(
+        "--data-dir", metavar="FOLDER", help="the app's data folder (its catalog is compared)"
+    )
     args = parser.parse_args(argv)
     try:
-        report = check_file(args.file, args.sheet)
+        report = _check_catalog_file(args.file, args.sheet, args.data_dir)
     except UserFacingError as exc:
         if args.json:
             print(json.dumps({"file": args.file, "error": exc.message, "detail": exc.detail}))
@@ -585,6 +591,24 @@ def catalog_main(argv: Sequence[str]) -> int:
         return EXIT_STARTUP_FAILED
     print(dumps_report(report) if args.json else report.as_text())
     return 1 if report.rows_with_errors else EXIT_OK
+
+
+def _check_catalog_file(file: str, sheet: str | None, data_dir: str | None) -> CheckReport:
+    """`check_file` against the stored catalog when the data folder has one, else on its own."""
+    from dsco_desktop.services.catalog_import import check_file
+    from dsco_desktop.store.db import Database
+    from dsco_desktop.store.items import ItemRepository
+
+    paths = resolve_paths(data_dir)
+    if not paths.database.exists():
+        return check_file(file, sheet)
+    db = Database(paths.database)
+    try:
+        return check_file(
+            file, sheet, catalog=ItemRepository(db).raw_many, catalog_name=str(paths.database)
+        )
+    finally:
+        db.close_all()
 
 
 def shipments_main(argv: Sequence[str]) -> int:

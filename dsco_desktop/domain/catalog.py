@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
@@ -309,6 +310,8 @@ class RowResult(IssueCounts):
     sku: str | None
     item: dict[str, Any]
     issues: list[Issue] = field(default_factory=list)
+    # Not in the catalog, and the sheet lacks the columns to add it: never sent.
+    skipped: bool = False
 
     @property
     def valid(self) -> bool:
@@ -322,6 +325,7 @@ class DiffState(StrEnum):
     CHANGED = "changed"
     UNCHANGED = "unchanged"
     INVALID = "invalid"
+    SKIPPED = "skipped"  # not in the catalog, and the sheet cannot add it
 
 
 # -- cell conversion ----------------------------------------------------------------------------
@@ -457,6 +461,9 @@ def _money(fd: FieldDef, value: object, issues: list[Issue], pos: int) -> Any:
     if number is None:
         return None
     cents = number * 100
+    if not math.isfinite(cents):
+        issues.append(Issue(fd.name, Severity.ERROR, f"{fd.label} {value} is far too large.", pos))
+        return None
     # Spreadsheet arithmetic leaves 19.990000000000002; only real third decimals count.
     if abs(cents - round(cents)) > 1e-6:
         issues.append(
@@ -620,6 +627,43 @@ def convert(fd: FieldDef, value: object, issues: list[Issue], position: int = 0)
     return _CONVERTERS[fd.kind](fd, value, issues, position)
 
 
+_NEW: dict[Any, Any] = {}  # CellMemo.tables' answer for a field not seen yet (never written)
+
+
+class CellMemo:
+    """Remembers cell conversions during one sheet's validation.
+
+    Converting a cell is pure (the field and the value decide the result and the problems), and
+    catalogs repeat themselves: statuses, brands, categories, units, sizes and prices come back
+    row after row. `validate_row` answers a value seen before in the same field from memory. A
+    field with more than `max_distinct` different values (SKUs, titles, UPCs) is no longer
+    remembered, so memory stays small and unique columns cost nothing extra.
+    """
+
+    def __init__(self, max_distinct: int = 2000) -> None:
+        # field name -> {(type, value): (result, problems)}, or None once given up on.
+        self.tables: dict[str, dict[tuple[type, object], tuple[Any, tuple[Issue, ...]]] | None] = {}
+        self._max_distinct = max_distinct
+
+    def learn(self, name: str, value: object, result: Any, issues: Sequence[Issue]) -> None:
+        """Remember one conversion (the type is part of the key: 1, 1.0 and True are equal but
+        convert differently)."""
+        table = self.tables.get(name, _NEW)
+        if table is None:
+            return
+        if table is _NEW:
+            table = self.tables[name] = {}
+        if len(table) >= self._max_distinct:
+            self.tables[name] = None
+            return
+        with suppress(TypeError):  # an unhashable value is simply not remembered
+            table[(value.__class__, value)] = (result, tuple(issues))
+
+    def remembering(self, name: str) -> bool:
+        """Whether values of this field are (still) being remembered."""
+        return self.tables.get(name, _NEW) is not None
+
+
 # -- rows ---------------------------------------------------------------------------------------
 
 
@@ -630,13 +674,19 @@ def validate_row(
     extended: Mapping[str, object] | None = None,
     stored: Mapping[str, Any] | None = None,
     fields: Mapping[str, FieldDef] = FIELDS_BY_NAME,
+    looked_up: bool = False,
+    memo: CellMemo | None = None,
 ) -> RowResult:
     """Check one sheet row: `values` maps field names to raw cells (lists for multiple fields).
 
     `stored` is what the store holds for this SKU: a sheet without a title column can update an
-    existing item, but a new item needs every required field. Empty cells never erase stored
-    values (DSCO erases only on an explicit null).
+    existing item, but a new item needs every required field. With `looked_up` (the caller
+    asked the store, so no `stored` means the SKU is not in the catalog), a row of such a
+    partial-column sheet whose SKU is unknown is skipped with a warning instead of failing.
+    Empty cells never erase stored values (DSCO erases only on an explicit null). A `memo`
+    shared by the rows of one sheet converts repeated values once.
     """
+    tables = memo.tables if memo is not None else None
     issues: list[Issue] = []
     item: dict[str, Any] = {}
     for name, raw in values.items():
@@ -653,32 +703,64 @@ def validate_row(
             if converted:
                 item[name] = converted
             continue
-        # Inlined is_empty/convert: this loop runs for every cell of every imported row.
+        # Inlined is_empty and memory: this loop runs for every cell of every imported row.
         if raw is None or (raw.__class__ is str and (not raw or raw.isspace())):
             continue
+        table = tables.get(name, _NEW) if tables is not None else None
+        if table:
+            try:
+                known = table.get((raw.__class__, raw))
+            except TypeError:
+                known = None
+            if known is not None:
+                if known[1]:
+                    issues.extend(known[1])
+                if known[0] is not None:
+                    item[name] = known[0]
+                continue
+        before = len(issues)
         result = _CONVERTERS[fd.kind](fd, raw, issues, 0)
+        if table is not None:
+            memo.learn(name, raw, result, issues[before:])  # type: ignore[union-attr]
         if result is not None:
             item[name] = result
     sku = item.get("sku")
-    sku_text = cell_text(values.get("sku"))
+    sku_text = sku if sku.__class__ is str else cell_text(values.get("sku"))
     if not sku_text:
         issues.append(Issue("sku", Severity.ERROR, "SKU is missing."))
+    skipped = False
     for name in ("title", "productStatus"):
         if name in item or any(i.field == name for i in issues):
             continue
-        if stored is None or not stored.get(name):
-            label = fields[name].label
-            what = "a new item" if sku_text else "every item"
-            issues.append(
-                Issue(name, Severity.ERROR, f"{label} is missing; it is required for {what}.")
+        if stored is not None and stored.get(name):
+            continue
+        if stored is None and looked_up and sku_text and name not in values:
+            # A partial-column sheet (sku, cost) updates; it cannot add an item.
+            skipped = True
+            continue
+        label = fields[name].label
+        what = "a new item" if sku_text else "every item"
+        issues.append(
+            Issue(name, Severity.ERROR, f"{label} is missing; it is required for {what}.")
+        )
+    if skipped:
+        absent = [fields[n].label for n in ALWAYS_SENT[1:] if n not in values]
+        columns = f"{' and '.join(absent)} column{'s' if len(absent) > 1 else ''}"
+        issues.append(
+            Issue(
+                "sku",
+                Severity.WARNING,
+                f"{sku_text} is not in your catalog, and this sheet has no {columns} to add it: "
+                "the row is skipped.",
             )
+        )
     if extended:
         attrs = {k: _extended_value(v) for k, v in extended.items() if not is_empty(v)}
         if attrs:
             item["extendedAttributes"] = attrs
     _cross_field_warnings(item, issues)
     return RowResult(
-        number, sku if isinstance(sku, str) and sku else sku_text or None, item, issues
+        number, sku if isinstance(sku, str) and sku else sku_text or None, item, issues, skipped
     )
 
 
@@ -730,22 +812,6 @@ class DuplicateTracker:
                 result.issues.append(
                     Issue("upc", Severity.ERROR, f"UPC {upc} is also on row {first}.")
                 )
-
-
-def validate_rows(
-    rows: Iterable[tuple[int, Mapping[str, object], Mapping[str, object] | None]],
-    *,
-    stored: Callable[[str], Mapping[str, Any] | None] = lambda _sku: None,
-) -> Iterable[RowResult]:
-    """Validate rows (number, values, extended) in order, with the file-wide duplicate checks."""
-    tracker = DuplicateTracker()
-    for number, values, extended in rows:
-        sku = cell_text(values.get("sku"))
-        result = validate_row(
-            number, values, extended=extended, stored=stored(sku) if sku else None
-        )
-        tracker.check(result)
-        yield result
 
 
 # -- comparing with the store ------------------------------------------------------------------
@@ -806,6 +872,8 @@ def diff_item(
     """
     if not result.valid:
         return DiffState.INVALID, [], {}
+    if result.skipped:
+        return DiffState.SKIPPED, [], {}
     wire = to_dsco(result.item, stored)
     if stored is None:
         return DiffState.NEW, sorted(k for k in wire if k != "sku"), wire
@@ -823,6 +891,30 @@ def diff_item(
         elif stored.get(key) is not None:
             payload[key] = stored[key]
     return DiffState.CHANGED, sorted(changed), payload
+
+
+def diff_state(result: RowResult, stored: Mapping[str, Any] | None) -> tuple[DiffState, list[str]]:
+    """(state, changed DSCO fields) of a row against the stored item: `diff_item` without the
+    payload. A new item lists no changed fields (all of it is new), and costs no payload."""
+    if stored is None and result.valid and not result.skipped:
+        return DiffState.NEW, []
+    state, changed, _payload = diff_item(result, stored)
+    return state, changed
+
+
+_WIRE_NAMES = {"categories": "category", "extendedAttributes": None}
+
+
+def field_label(name: str) -> str:
+    """A field's label for people: a sheet field ("msrp" -> "MSRP"), an extended attribute
+    ("extended:Fabric" -> "Fabric (extended attribute)") or a DSCO field of a diff
+    ("categories" -> "Category")."""
+    if name.startswith(EXTENDED_PREFIX):
+        return f"{name[len(EXTENDED_PREFIX) :]} (extended attribute)"
+    if name in _WIRE_NAMES and _WIRE_NAMES[name] is None:
+        return "Extended attributes"
+    fd = FIELDS_BY_NAME.get(_WIRE_NAMES.get(name) or name)
+    return fd.label if fd else name
 
 
 def merged(stored: Mapping[str, Any] | None, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,15 +20,16 @@ No Qt here: progress goes through a callback, cancellation through `should_stop`
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dsco_desktop.domain.catalog import (
     CATALOG_FIELDS,
-    FIELDS_BY_NAME,
+    CellMemo,
     DiffState,
     DuplicateTracker,
     Issue,
@@ -36,6 +37,7 @@ from dsco_desktop.domain.catalog import (
     Severity,
     cell_text,
     diff_item,
+    diff_state,
     merged,
     validate_row,
 )
@@ -170,12 +172,38 @@ class CheckReport:
     rows_with_warnings: int = 0
     problems: list[CheckedRow] = field(default_factory=list)
     notice: str | None = None
+    catalog: str | None = None  # the stored catalog the rows were compared with
+
+    def add(self, result: RowResult, mapping: ColumnMapping, title: Callable[[int], str]) -> None:
+        """Count one checked row and list its problems by sheet column."""
+        self.rows += 1
+        if not result.issues:
+            return
+        if result.errors:
+            self.rows_with_errors += 1
+        else:
+            self.rows_with_warnings += 1
+        checked = CheckedRow(result.number, result.sku)
+        for issue in result.issues:
+            info = _issue_dict(issue, mapping)
+            column = info["column"]
+            checked.problems.append(
+                {
+                    "column": column_letter(column) if column is not None else None,
+                    "header": title(column) if column is not None else None,
+                    "field": issue.field,
+                    "severity": info["severity"],
+                    "message": issue.message,
+                }
+            )
+        self.problems.append(checked)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "file": self.file,
             "sheet": self.sheet,
             "header_row": self.header_row,
+            "catalog": self.catalog,
             "mapping": self.mapping,
             "rows": self.rows,
             "rows_with_errors": self.rows_with_errors,
@@ -194,10 +222,15 @@ class CheckReport:
         ]
         if self.notice:
             lines.append(self.notice)
+        lines.append(
+            f"Compared with the catalog in {self.catalog}."
+            if self.catalog
+            else "Not compared with a stored catalog: every SKU is judged as a new item."
+        )
         for checked in self.problems:
             for p in checked.problems:
-                where = f"column {p['column']} ({p['header']})" if p["column"] else "row"
-                lines.append(f"Row {checked.row}, {where}: {p['severity']}: {p['message']}")
+                where = f", column {p['column']} ({p['header']})" if p["column"] else ""
+                lines.append(f"Row {checked.row}{where}: {p['severity']}: {p['message']}")
         if not self.problems:
             lines.append("No problems found.")
         return "\n".join(lines)
@@ -250,14 +283,67 @@ def _issue_dict(issue: Issue, mapping: ColumnMapping) -> dict[str, Any]:
     }
 
 
+class SheetChecker:
+    """The rules applied to the rows of one sheet, top to bottom: the mapping's split of a row
+    into fields, the comparison with the stored catalog, the file-wide duplicate checks, and the
+    memory of values already converted."""
+
+    def __init__(
+        self, mapping: ColumnMapping, catalog: Callable[[list[str]], Mapping[str, Any]] | None
+    ) -> None:
+        """`catalog` gives the stored items of some SKUs (None: no store to compare with)."""
+        self.mapping = mapping
+        self._catalog = catalog
+        self._splitter = RowSplitter(mapping, CATALOG_FIELDS)
+        self._duplicates = DuplicateTracker()
+        self._memo = CellMemo()
+
+    def check(
+        self, chunk: Sequence[tuple[int, list[Any]]]
+    ) -> list[tuple[list[Any], RowResult, dict[str, Any] | None]]:
+        """(cells, result, stored item) of the next rows (sheet row number, cells)."""
+        split = [(number, cells, *self._splitter.split(cells)) for number, cells in chunk]
+        skus = [cell_text(values.get("sku")) for _, _, values, _ in split]
+        looked_up = self._catalog is not None
+        stored = self._catalog([s for s in skus if s]) if self._catalog is not None else {}
+        out = []
+        for (number, cells, values, extended), sku in zip(split, skus, strict=True):
+            before = stored.get(sku) if sku else None
+            result = validate_row(
+                number,
+                values,
+                extended=extended,
+                stored=before,
+                looked_up=looked_up,
+                memo=self._memo,
+            )
+            self._duplicates.check(result)
+            out.append((cells, result, before))
+        return out
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
 def _require_usable(mapping: ColumnMapping) -> None:
     problems = mapping_problems(mapping, CATALOG_FIELDS)
     if problems:
         raise UserFacingError("The column mapping cannot be used: " + " ".join(problems))
 
 
-def check_file(path: str | Path, sheet: str | None = None) -> CheckReport:
-    """Validate a file with the automatic mapping, without the store: the per-row report."""
+def check_file(
+    path: str | Path,
+    sheet: str | None = None,
+    *,
+    catalog: Callable[[list[str]], Mapping[str, Any]] | None = None,
+    catalog_name: str | None = None,
+) -> CheckReport:
+    """Validate a file with the automatic mapping: the per-row report. With `catalog` (the
+    stored items of some SKUs, named `catalog_name`), rows are judged as the import would judge
+    them: a partial-column sheet may update the SKUs the catalog has."""
     preview = preview_sheet(path, sheet)
     mapping = preview.mapping
     _require_usable(mapping)
@@ -267,34 +353,13 @@ def check_file(path: str | Path, sheet: str | None = None) -> CheckReport:
         header_row=preview.header_row + 1,
         mapping={preview.column_title(i): t for i, t in enumerate(mapping.targets) if t},
         notice=preview.notice,
+        catalog=catalog_name if catalog is not None else None,
     )
-    splitter = RowSplitter(mapping, CATALOG_FIELDS)
-    tracker = DuplicateTracker()
-    for number, cells in data_rows(preview.info, preview.sheet, preview.header_row):
-        values, extended = splitter.split(cells)
-        result = validate_row(number, values, extended=extended)
-        tracker.check(result)
-        report.rows += 1
-        if not result.issues:
-            continue
-        if result.errors:
-            report.rows_with_errors += 1
-        else:
-            report.rows_with_warnings += 1
-        checked = CheckedRow(number, result.sku)
-        for issue in result.issues:
-            info = _issue_dict(issue, mapping)
-            column = info["column"]
-            checked.problems.append(
-                {
-                    "column": column_letter(column) if column is not None else None,
-                    "header": preview.column_title(column) if column is not None else None,
-                    "field": issue.field,
-                    "severity": info["severity"],
-                    "message": issue.message,
-                }
-            )
-        report.problems.append(checked)
+    checker = SheetChecker(mapping, catalog)
+    rows = data_rows(preview.info, preview.sheet, preview.header_row)
+    for chunk in _batches(rows, CHUNK_ROWS):
+        for _cells, result, _stored in checker.check(chunk):
+            report.add(result, mapping, preview.column_title)
     return report
 
 
@@ -397,23 +462,15 @@ class CatalogImportService:
         progress: Progress,
         should_stop: ShouldStop,
     ) -> None:
-        splitter = RowSplitter(mapping, CATALOG_FIELDS)
-        tracker = DuplicateTracker()
+        checker = SheetChecker(mapping, self.items.raw_many)
         done = 0
-        chunk: list[tuple[int, list[Any]]] = []
         rows = data_rows(preview.info, preview.sheet, preview.header_row)
-        for number, cells in rows:
-            chunk.append((number, cells))
-            if len(chunk) >= CHUNK_ROWS:
-                self._store_chunk(import_id, chunk, splitter, tracker, mapping)
-                done += len(chunk)
-                chunk = []
-                progress(done, 0, f"Checked {done:,} rows")
-                if should_stop():
-                    raise UserFacingError("The import was cancelled; nothing was saved.")
-        if chunk:
-            self._store_chunk(import_id, chunk, splitter, tracker, mapping)
+        for chunk in _batches(rows, CHUNK_ROWS):
+            self._store_chunk(import_id, chunk, checker)
             done += len(chunk)
+            progress(done, 0, f"Checked {done:,} rows")
+            if should_stop():
+                raise UserFacingError("The import was cancelled; nothing was saved.")
         if done == 0:
             raise UserFacingError(
                 f"Sheet '{preview.sheet}' of {preview.info.path.name} has a header row but no "
@@ -422,24 +479,15 @@ class CatalogImportService:
         progress(done, done, f"Checked {done:,} rows")
 
     def _store_chunk(
-        self,
-        import_id: int,
-        chunk: Sequence[tuple[int, list[Any]]],
-        splitter: RowSplitter,
-        tracker: DuplicateTracker,
-        mapping: ColumnMapping,
+        self, import_id: int, chunk: Sequence[tuple[int, list[Any]]], checker: SheetChecker
     ) -> None:
-        split = [(number, cells, *splitter.split(cells)) for number, cells in chunk]
-        skus = [cell_text(values.get("sku")) for _, _, values, _ in split]
-        stored = self.items.raw_many(s for s in skus if s)
-        out = []
-        for (number, cells, values, extended), sku in zip(split, skus, strict=True):
-            before = stored.get(sku) if sku else None
-            result = validate_row(number, values, extended=extended, stored=before)
-            tracker.check(result)
-            out.append(self._row_params(import_id, cells, result, before, mapping))
+        """Check the next rows against the stored catalog and store them, in one transaction."""
+        params = [
+            self._row_params(import_id, cells, result, stored, checker.mapping)
+            for cells, result, stored in checker.check(chunk)
+        ]
         with self._db.transaction() as tx:
-            self.imports.add_rows(out, conn=tx)
+            self.imports.add_rows(params, conn=tx)
 
     def _row_params(
         self,
@@ -449,8 +497,8 @@ class CatalogImportService:
         stored: dict[str, Any] | None,
         mapping: ColumnMapping,
     ) -> tuple[Any, ...]:
-        state, changed, _payload = diff_item(result, stored)
-        issues = [_issue_dict(i, mapping) for i in result.issues]
+        state, changed = diff_state(result, stored)
+        issues = [_issue_dict(i, mapping) for i in result.issues] if result.issues else ()
         return row_values(
             import_id,
             result.number,
@@ -539,7 +587,7 @@ class CatalogImportService:
         values, extended = splitter.split(cells)
         sku = cell_text(values.get("sku"))
         stored = self.items.raw_many([sku]).get(sku) if sku else None
-        result = validate_row(number, values, extended=extended, stored=stored)
+        result = validate_row(number, values, extended=extended, stored=stored, looked_up=True)
         if duplicates:
             if result.sku:
                 first = self.imports.rows_sharing(import_id, "sku", result.sku)
@@ -858,14 +906,6 @@ def _category_text(raw: dict[str, Any]) -> str | None:
 def write_template(path: str | Path) -> None:
     """The catalog template: DSCO's columns, a notes row, code columns formatted as text."""
     export.write_template(path, CATALOG_FIELDS, "Catalog")
-
-
-def field_label(name: str) -> str:
-    """A field's label for headers and messages ("extended:Fabric" -> "Fabric (extended)")."""
-    if name.startswith(EXTENDED_PREFIX):
-        return f"{name[len(EXTENDED_PREFIX) :]} (extended attribute)"
-    fd = FIELDS_BY_NAME.get(name)
-    return fd.label if fd else name
 
 
 def dumps_report(report: CheckReport) -> str:

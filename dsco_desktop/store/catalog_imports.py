@@ -15,7 +15,6 @@ first, for the preview grid.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -86,6 +85,7 @@ class ImportCounts:
     changed: int = 0
     unchanged: int = 0
     invalid: int = 0
+    skipped: int = 0  # not in the catalog, and the sheet cannot add them
     with_warnings: int = 0
     push: dict[str, int] | None = None
 
@@ -100,13 +100,6 @@ _INSERT_ROW = (
     f"INSERT OR REPLACE INTO catalog_import_rows ({ROW_COLUMNS}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-# The rows' JSON columns are built fresh for every row (never circular): skipping the encoder's
-# circular-reference bookkeeping is a fifth of the cost of encoding them. Same output as `dumps`.
-_row_json = json.JSONEncoder(
-    ensure_ascii=False, separators=(",", ":"), default=str, check_circular=False
-).encode
 
 
 def row_values(  # noqa: PLR0917 - one positional per column, in column order
@@ -128,13 +121,13 @@ def row_values(  # noqa: PLR0917 - one positional per column, in column order
         row_number,
         sku,
         upc,
-        _row_json(list(cells)),
-        _row_json(item),
-        _row_json(list(issues)) if issues else "[]",
+        dumps(list(cells)),
+        dumps(item),
+        dumps(list(issues)) if issues else "[]",
         errors,
         warnings,
         diff,
-        _row_json(list(changed_fields)) if changed_fields else "[]",
+        dumps(list(changed_fields)) if changed_fields else "[]",
     )
 
 
@@ -241,47 +234,52 @@ class CatalogImportRepository:
         *,
         problems_only: bool = False,
         problems_first: bool = True,
+        failures_first: bool = False,
         diffs: Sequence[str] | None = None,
         push_states: Sequence[str] | None = None,
         row_numbers: Sequence[int] | None = None,
         limit: int = -1,
         offset: int = 0,
     ) -> list[ImportRowRecord]:
-        """Rows of an import; with `problems_first`, errors, then warnings, then the rest."""
-        where = ["import_id = ?"]
-        params: list[Any] = [import_id]
-        if problems_only:
-            where.append("(errors > 0 OR warnings > 0)")
-        for column, values in (
-            ("diff", diffs),
-            ("push_state", push_states),
-            ("row_number", row_numbers),
-        ):
-            if values is not None:
-                where.append(f"{column} IN ({', '.join('?' * len(values))})")
-                params.extend(values)
-        order = "errors > 0 DESC, warnings > 0 DESC, row_number" if problems_first else "row_number"
-        sql = (
-            f"SELECT * FROM catalog_import_rows WHERE {' AND '.join(where)} "
-            f"ORDER BY {order} LIMIT ? OFFSET ?"
-        )
+        """Rows of an import; with `problems_first`, errors, then warnings, then the rest; with
+        `failures_first`, rows DSCO rejected or never got, then the rest."""
+        where, params, order = _selection(
+            import_id, problems_only, problems_first, failures_first, diffs, push_states,
+            row_numbers,
+        )  # fmt: skip
+        sql = f"SELECT * FROM catalog_import_rows WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
         return [_row(r) for r in self._db.connection().execute(sql, [*params, limit, offset])]
 
+    def row_numbers(
+        self,
+        import_id: int,
+        *,
+        problems_only: bool = False,
+        problems_first: bool = True,
+        failures_first: bool = False,
+        push_states: Sequence[str] | None = None,
+    ) -> list[int]:
+        """The row numbers `rows` would return, in its order (a grid's order, read once)."""
+        where, params, order = _selection(
+            import_id, problems_only, problems_first, failures_first, None, push_states, None
+        )
+        sql = f"SELECT row_number FROM catalog_import_rows WHERE {where} ORDER BY {order}"
+        return [int(r[0]) for r in self._db.connection().execute(sql, params)]
+
     def rows_sharing(self, import_id: int, column: str, value: str) -> list[int]:
-        """Row numbers whose sku (case-insensitively) or upc equals `value`."""
+        """Row numbers whose sku (case-insensitively) or upc equals `value`, in order."""
+        # Sorted here: an ORDER BY row_number would lead SQLite to the primary key (no sort)
+        # and a scan of the whole import instead of the sku/upc index.
         if column == "sku":
             sql = (
                 "SELECT row_number FROM catalog_import_rows WHERE import_id = ? "
-                "AND sku = ? COLLATE NOCASE ORDER BY row_number"
+                "AND sku = ? COLLATE NOCASE"
             )
         elif column == "upc":
-            sql = (
-                "SELECT row_number FROM catalog_import_rows WHERE import_id = ? AND upc = ? "
-                "ORDER BY row_number"
-            )
+            sql = "SELECT row_number FROM catalog_import_rows WHERE import_id = ? AND upc = ?"
         else:
             raise ValueError(column)
-        return [int(r[0]) for r in self._db.connection().execute(sql, (import_id, value))]
+        return sorted(int(r[0]) for r in self._db.connection().execute(sql, (import_id, value)))
 
     def counts(self, import_id: int) -> ImportCounts:
         conn = self._db.connection()
@@ -311,6 +309,7 @@ class CatalogImportRepository:
             changed=diffs.get("changed", 0),
             unchanged=diffs.get("unchanged", 0),
             invalid=diffs.get("invalid", 0),
+            skipped=diffs.get("skipped", 0),
             with_warnings=int(warned),
             push=push,
         )
@@ -370,13 +369,13 @@ class CatalogImportRepository:
         return [int(r[0]) for r in rows]
 
     def rows_in_outbox(self, import_id: int, outbox_id: int) -> list[tuple[int, str | None]]:
-        """(row_number, sku) of the rows an outbox row carries."""
+        """(row_number, sku) of the rows an outbox row carries, in order (sorted here, so SQLite
+        uses the outbox index rather than the primary key)."""
         rows = self._db.connection().execute(
-            "SELECT row_number, sku FROM catalog_import_rows WHERE import_id = ? AND outbox_id = ?"
-            " ORDER BY row_number",
+            "SELECT row_number, sku FROM catalog_import_rows WHERE import_id = ? AND outbox_id = ?",
             (import_id, outbox_id),
         )
-        return [(int(r[0]), r[1]) for r in rows]
+        return sorted((int(r[0]), r[1]) for r in rows)
 
     def open_requests(self, import_id: int) -> list[str]:
         """requestIds whose rows are still waiting for DSCO's verdict."""
@@ -417,6 +416,37 @@ def _import(row: sqlite3.Row) -> ImportRecord:
     return from_row(
         ImportRecord, row, headers=loads(row["headers"], []), mapping=loads(row["mapping"], [])
     )
+
+
+def _selection(  # noqa: PLR0917 - the filters of `rows`, in its order
+    import_id: int,
+    problems_only: bool,
+    problems_first: bool,
+    failures_first: bool,
+    diffs: Sequence[str] | None,
+    push_states: Sequence[str] | None,
+    row_numbers: Sequence[int] | None,
+) -> tuple[str, list[Any], str]:
+    """(WHERE, its parameters, ORDER BY) of a selection of an import's rows."""
+    where = ["import_id = ?"]
+    params: list[Any] = [import_id]
+    if problems_only:
+        where.append("(errors > 0 OR warnings > 0)")
+    for column, values in (
+        ("diff", diffs),
+        ("push_state", push_states),
+        ("row_number", row_numbers),
+    ):
+        if values is not None:
+            where.append(f"{column} IN ({', '.join('?' * len(values))})")
+            params.extend(values)
+    if failures_first:
+        order = "push_state IN ('rejected', 'failed') DESC, row_number"
+    elif problems_first:
+        order = "errors > 0 DESC, warnings > 0 DESC, row_number"
+    else:
+        order = "row_number"
+    return " AND ".join(where), params, order
 
 
 def _row(row: sqlite3.Row) -> ImportRowRecord:

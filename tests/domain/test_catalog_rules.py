@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from dsco_desktop.domain.catalog import DiffState, RowResult, diff_item, validate_row
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dsco_desktop.domain.catalog import CellMemo, DiffState, RowResult, diff_item, validate_row
 
 GOOD = {"sku": "A1", "title": "Shirt", "productStatus": "active"}
 
@@ -91,3 +94,71 @@ def test_extended_attributes_merge_into_the_stored_default_ones() -> None:
 def test_warnings_for_prices_that_contradict_each_other() -> None:
     result = validate_row(11, {**GOOD, "cost": 30, "msrp": 20, "map": 25})
     assert result.valid and result.warnings == 2
+
+
+_CELLS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**13),
+    st.floats(allow_nan=False, allow_infinity=True),
+    st.sampled_from([0, 1, 0.0, 1.0, True, False, 12345678905, 12345678905.0]),  # equal, not alike
+    st.sampled_from(
+        [
+            "active",
+            "Active",
+            " x ",
+            "",
+            "19.99",
+            "$5",
+            "1,000",
+            "012345678905",
+            "12345678905",
+            "https://cdn.example/a.jpg",
+            "http://cdn.example/a.jpg",
+            "A||B",
+            "A||",
+            "LBS",
+            "yes",
+            "2025-03-31",
+            "not a date",
+            "A" * 95,
+        ]
+    ),
+)
+_FIELDS = ("sku", "title", "productStatus", "upc", "cost", "msrp", "weight", "weightUnits",
+           "category", "hazmatFlag", "productAvailabilityStartDate", "countryOfOrigin")  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.fixed_dictionaries(dict.fromkeys(_FIELDS, _CELLS)), min_size=1, max_size=30))
+def test_remembered_conversions_give_the_same_result_as_fresh_ones(rows: list[dict]) -> None:
+    memo = CellMemo(max_distinct=8)
+    for number, values in enumerate(rows * 2, start=2):  # every value comes back at least once
+        fresh = validate_row(number, values)
+        remembered = validate_row(number, values, memo=memo)
+        assert remembered.item == fresh.item
+        assert [type(v) for v in remembered.item.values()] == [type(v) for v in fresh.item.values()]
+        assert remembered.issues == fresh.issues
+
+
+def test_a_column_of_unique_values_is_no_longer_remembered() -> None:
+    memo = CellMemo(max_distinct=100)
+    for n in range(500):
+        validate_row(n + 2, {**GOOD, "sku": f"SKU{n}", "cost": 1 + n % 3}, memo=memo)
+    assert not memo.remembering("sku")
+    assert memo.remembering("cost") and memo.remembering("productStatus")
+
+
+def test_a_remembered_mistake_is_reported_on_every_row_that_repeats_it() -> None:
+    memo = CellMemo()
+    results = [
+        validate_row(n, {**GOOD, "sku": f"S{n}", "msrp": "$19.99"}, memo=memo) for n in (2, 3, 4)
+    ]
+    assert [messages(r, "msrp") for r in results] == [
+        ["MSRP '$19.99' has a currency symbol; enter the number alone (19.99)."]
+    ] * 3
+
+
+def test_a_price_too_large_to_count_in_cents_is_an_error_not_a_crash() -> None:
+    result = validate_row(2, {**GOOD, "msrp": 1e307})
+    assert messages(result, "msrp") == ["MSRP 1e+307 is far too large."]

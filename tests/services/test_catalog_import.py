@@ -339,3 +339,65 @@ def test_cli_check_prints_the_report(tmp_path: Path, capsys: pytest.CaptureFixtu
     missing = tmp_path / "gone.xlsx"
     assert main(["catalog", "check", str(missing), "--json"]) == 2
     assert "does not exist" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_partial_sheet_skips_skus_not_in_the_catalog_and_fails_blank_required_cells(
+    tmp_path: Path, db: Database, service: CatalogImportService, client: DscoClient
+) -> None:
+    full = write_xlsx(tmp_path / "full.xlsx", [HEADER, good_row("K1")])
+    service.push(
+        validate_file(service, full),
+        ImportMode.BOTH,
+        deliver=direct_delivery(db, client),
+        client=client,
+        poll_s=0.1,
+    )
+    partial = write_xlsx(tmp_path / "cost.xlsx", [["sku", "cost"], ["K1", 6], ["K9", 4]])
+    import_id = validate_file(service, partial)
+    counts = service.summary(import_id).counts
+    assert (counts.changed, counts.skipped, counts.invalid, counts.new) == (1, 1, 0, 0)
+    skipped = service.imports.row(import_id, 3)
+    assert skipped is not None and (skipped.diff, skipped.errors) == ("skipped", 0)
+    assert skipped.issues == [
+        {
+            "field": "sku",
+            "severity": "warning",
+            "message": "K9 is not in your catalog, and this sheet has no Title and Product "
+            "Status columns to add it: the row is skipped.",
+            "column": 0,
+        }
+    ]
+    for mode in (ImportMode.BOTH, ImportMode.ADD_NEW):
+        rows = service.imports.rows(import_id, diffs=mode.diffs)
+        assert [r.sku for r in rows] == (["K1"] if mode is ImportMode.BOTH else [])
+    # A sheet that has the Title column but leaves it blank for a new SKU is a mistake.
+    blank = write_xlsx(tmp_path / "blank.xlsx", [["sku", "title", "status"], ["K8", "", "active"]])
+    row = service.imports.row(validate_file(service, blank), 2)
+    assert row is not None and row.diff == "invalid"
+    assert [i["message"] for i in row.issues] == [
+        "Title is missing; it is required for a new item."
+    ]
+
+
+def test_cli_check_compares_with_the_stored_catalog(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dsco_desktop.store.items import ItemRepository
+
+    data = tmp_path / "data"
+    db = Database(data / "dsco-desktop.sqlite3")
+    ItemRepository(db).upsert_many(
+        [{"sku": "S1", "title": "Shirt", "productStatus": "active"}], local_state="synced"
+    )
+    db.close_all()
+    path = write_xlsx(tmp_path / "cost.xlsx", [["sku", "cost"], ["S1", 3], ["S2", 4]])
+    assert main(["catalog", "check", str(path), "--data-dir", str(data), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["catalog"].endswith("dsco-desktop.sqlite3")
+    assert report["rows_with_errors"] == 0 and report["rows_with_warnings"] == 1
+    assert [p["row"] for p in report["problems"]] == [3]
+    # Without a stored catalog every SKU is judged as a new item.
+    assert main(["catalog", "check", str(path), "--data-dir", str(tmp_path / "none")]) == 1
+    out = capsys.readouterr().out
+    assert "Not compared with a stored catalog" in out
+    assert "Row 2: error: Title is missing; it is required for a new item." in out

@@ -65,7 +65,8 @@ from dsco_desktop.ui.jobs import Job, JobContext, JobRunner
 from dsco_desktop.ui.widgets import EXPORT_FILTERS, ask_save_path
 
 FILE_FILTER = "Spreadsheets (*.xlsx *.xlsm *.xls *.ods *.csv *.tsv *.txt);;All files (*)"
-PREVIEW_PAGE_ROWS = 5000
+# (column titles, the first page of rows, the row numbers of the whole view in order)
+_FirstPage = tuple[list[str], list[ImportRowRecord], list[int]]
 SAMPLE_VALUES = 3
 EXTENDED_CHOICE = "__extended__"
 
@@ -513,6 +514,15 @@ class CheckPage(QWizardPage):
             f"{c.unchanged:,} unchanged, "
             f"<span style='color:{layout.ERROR_COLOR}'><b>{c.invalid:,}</b> with errors</span>"
             f", {c.with_warnings:,} with warnings only. Rows with errors are not sent."
+            + (
+                f" {c.skipped:,} SKU is not in your catalog and this sheet lacks the columns to "
+                "add it: it is skipped."
+                if c.skipped == 1
+                else f" {c.skipped:,} SKUs are not in your catalog and this sheet lacks the "
+                "columns to add them: they are skipped."
+                if c.skipped
+                else ""
+            )
         )
         self._update_button()
 
@@ -638,6 +648,10 @@ class ImportWizard(QWizard):
         self.mapping_page = MappingPage(self)
         self.check_page = CheckPage(self)
         self.send_page = SendPage(self)
+        for grid in (self.check_page, self.send_page):
+            grid.model.more_wanted.connect(
+                lambda generation, numbers, grid=grid: self._load_page(grid, generation, numbers)
+            )
         for page in (self.file_page, self.mapping_page, self.check_page, self.send_page):
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Close")
@@ -734,18 +748,15 @@ class ImportWizard(QWizard):
             return None
         import_id = summary.import_id
 
-        def work(_ctx: JobContext) -> tuple[list[str], list[ImportRowRecord]]:
-            rows = self.service.imports.rows(
-                import_id,
-                problems_only=view == 1,
-                problems_first=view != 2,
-                limit=PREVIEW_PAGE_ROWS,
+        def work(_ctx: JobContext) -> _FirstPage:
+            order = self.service.imports.row_numbers(
+                import_id, problems_only=view == 1, problems_first=view != 2
             )
-            return self.service.column_titles(import_id), rows
+            return self._first_page(import_id, order)
 
-        def done(result: tuple[list[str], list[ImportRowRecord]]) -> None:
-            headers, rows = result
-            self.check_page.model.set_rows(headers, rows)
+        def done(result: _FirstPage) -> None:
+            headers, rows, order = result
+            self.check_page.model.set_rows(headers, rows, order)
             _fit_columns(self.check_page.table)
 
         return self._run(
@@ -753,6 +764,36 @@ class ImportWizard(QWizard):
             "load import rows",
             done,
             lambda e: self.check_page.show_error(_error_text(e)),
+            busy=False,
+        )
+
+    def _first_page(self, import_id: int, order: list[int]) -> _FirstPage:
+        """(column titles, the first page of rows, every row number in order): a job's work."""
+        first = order[: ImportRowsModel.PAGE_ROWS]
+        found = {r.row_number: r for r in self.service.imports.rows(import_id, row_numbers=first)}
+        rows = [found[n] for n in first if n in found]
+        return self.service.column_titles(import_id), rows, order
+
+    def _load_page(self, page: CheckPage | SendPage, generation: int, numbers: list[int]) -> None:
+        """Read the next rows a grid scrolled to, off the GUI thread."""
+        summary = self.summary
+        if summary is None:
+            return
+        import_id = summary.import_id
+        model = page.model
+
+        def work(_ctx: JobContext) -> list[ImportRowRecord]:
+            return self.service.imports.rows(import_id, row_numbers=numbers, problems_first=False)
+
+        def failed(exc: BaseException) -> None:
+            model.page_failed(generation)
+            _show_error(page.error, _error_text(exc))
+
+        self._run(
+            work,
+            "load more import rows",
+            lambda rows: model.append_rows(generation, rows),
+            failed,
             busy=False,
         )
 
@@ -887,8 +928,8 @@ class ImportWizard(QWizard):
         self.send_page.show_result(summary)
         import_id = summary.import_id
 
-        def work(_ctx: JobContext) -> tuple[list[str], list[ImportRowRecord]]:
-            rows = self.service.imports.rows(
+        def work(_ctx: JobContext) -> _FirstPage:
+            order = self.service.imports.row_numbers(
                 import_id,
                 push_states=(
                     "queued",
@@ -899,15 +940,13 @@ class ImportWizard(QWizard):
                     "failed",
                     "cancelled",
                 ),
-                problems_first=False,
-                limit=PREVIEW_PAGE_ROWS,
+                failures_first=True,
             )
-            rows.sort(key=lambda r: (r.push_state not in ("rejected", "failed"), r.row_number))
-            return self.service.column_titles(import_id), rows
+            return self._first_page(import_id, order)
 
-        def done(result: tuple[list[str], list[ImportRowRecord]]) -> None:
-            headers, rows = result
-            self.send_page.model.set_rows(headers, rows)
+        def done(result: _FirstPage) -> None:
+            headers, rows, order = result
+            self.send_page.model.set_rows(headers, rows, order)
             _fit_columns(self.send_page.table)
             self.imported.emit(import_id)
 

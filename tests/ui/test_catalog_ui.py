@@ -158,3 +158,70 @@ def test_import_rows_model_passes_the_model_tester(
     model = ImportRowsModel()
     model.set_rows(service.column_titles(import_id), service.imports.rows(import_id))
     qtmodeltester.check(model)
+
+
+def test_check_grid_pages_through_a_big_import_in_a_fixed_order(
+    qtbot: QtBot, tab: CatalogTab, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ImportRowsModel, "PAGE_ROWS", 10)
+    service = CatalogImportService(db)
+    service.items.upsert_many(
+        [{"sku": "B07", "title": "Old title", "productStatus": "active", "cost": 1}]
+    )
+    rows: list[list[Any]] = [["SKU", "Title", "Status", "Cost"]]
+    for n in range(1, 26):
+        rows.append([f"B{n:02}", f"Item {n}", "active", "$3" if n % 6 == 0 else 2])
+    wizard = tab.open_wizard(write_xlsx(tmp_path / "big.xlsx", rows))
+    wizard.resize(1100, 720)
+    qtbot.waitUntil(wizard.file_page.isComplete, timeout=WAIT_MS)
+    wizard.next()
+    wizard.next()
+    check = wizard.check_page
+    model = check.model
+    qtbot.waitUntil(lambda: check.isComplete() and model.rowCount() == 10, timeout=WAIT_MS)
+    assert model.total == 25
+    bad = [7, 13, 19, 25]  # sheet rows of B06, B12, B18, B24
+    assert [r.row_number for r in model.rows[:4]] == bad
+    # A changed row says what it changes.
+    assert cell(model, 8, "Result", Qt.ItemDataRole.ToolTipRole) == "Changes Cost, Title."
+    # Fixing a problem row moves it in SQL's order, never in the grid's.
+    assert model.setData(model.index(0, model.model_column(3)), "3", Qt.ItemDataRole.EditRole)
+    qtbot.waitUntil(lambda: model.rows[0].errors == 0, timeout=WAIT_MS)
+    while model.canFetchMore():
+        shown = model.rowCount()
+        check.table.scrollToBottom()
+        model.fetchMore()
+        qtbot.waitUntil(lambda shown=shown: model.rowCount() > shown, timeout=WAIT_MS)
+    numbers = [r.row_number for r in model.rows]
+    assert len(numbers) == 25 and sorted(numbers) == list(range(2, 27))
+    assert numbers[:4] == bad
+    # A new view reads the order afresh: the fixed row is no longer first.
+    check.filter.setCurrentIndex(1)  # only rows with problems
+    qtbot.waitUntil(lambda: model.total == 3, timeout=WAIT_MS)
+    assert [r.row_number for r in model.rows] == bad[1:]
+
+
+def test_partial_sheet_shows_unknown_skus_as_skipped(
+    qtbot: QtBot, tab: CatalogTab, db: Database, tmp_path: Path
+) -> None:
+    CatalogImportService(db).items.upsert_many(
+        [{"sku": "K1", "title": "Kettle", "productStatus": "active", "cost": 10}]
+    )
+    path = write_xlsx(tmp_path / "costs.xlsx", [["SKU", "Cost"], ["K1", 12], ["K9", 4]])
+    wizard = tab.open_wizard(path)
+    wizard.resize(1100, 560)
+    qtbot.waitUntil(wizard.file_page.isComplete, timeout=WAIT_MS)
+    wizard.next()
+    wizard.next()
+    check = wizard.check_page
+    qtbot.waitUntil(lambda: check.isComplete() and check.model.rowCount() == 2, timeout=WAIT_MS)
+    assert "1 SKU is not in your catalog" in check.counts.text()
+    assert "<b>0</b> with errors" in check.counts.text()
+    assert cell(check.model, 3, "Result", Qt.ItemDataRole.DisplayRole) == (
+        "Not in catalog, 1 warning"
+    )
+    assert "no Title and Product Status columns" in cell(
+        check.model, 3, "SKU", Qt.ItemDataRole.ToolTipRole
+    )
+    assert wizard.button(QWizard.WizardButton.CommitButton).text() == "Send 1 item to DSCO"
+    shot(wizard, "import_3_partial_sheet")

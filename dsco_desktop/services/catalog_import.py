@@ -74,7 +74,7 @@ from dsco_desktop.spreadsheets.reader import (
     iter_rows,
     read_head,
 )
-from dsco_desktop.store._util import dumps
+from dsco_desktop.store._util import dumps, now_iso
 from dsco_desktop.store.catalog_imports import (
     CatalogImportRepository,
     ImportCounts,
@@ -376,6 +376,15 @@ class CatalogImportService:
         self.items = ItemRepository(db)
         self.profiles = MappingProfileRepository(db)
         self.outbox = OutboxRepository(db)
+        self._created_at = now_iso()
+
+    def discard_interrupted(self) -> int:
+        """Delete imports whose validation a crash or kill cut short before this service was
+        made (they are never shown, and their rows take space); returns how many."""
+        count = self.imports.delete_reading(self._created_at)
+        if count:
+            log.info("Discarded %d catalog import(s) interrupted while being read", count)
+        return count
 
     @property
     def db(self) -> Database:

@@ -211,6 +211,15 @@ class CatalogImportRepository:
         with self._db.transaction() as tx:
             tx.execute("DELETE FROM catalog_imports WHERE id = ?", (import_id,))
 
+    def delete_reading(self, created_before: str) -> int:
+        """Delete the imports still being read that were started before a moment (a run that
+        was killed mid-validation), with their rows; returns how many."""
+        with self._db.transaction() as tx:
+            return tx.execute(
+                "DELETE FROM catalog_imports WHERE state = 'reading' AND created_at < ?",
+                (created_before,),
+            ).rowcount
+
     # -- rows ------------------------------------------------------------------------------
 
     def add_rows(self, rows: Iterable[tuple[Any, ...]], *, conn: sqlite3.Connection) -> None:

@@ -79,6 +79,7 @@ class CatalogTab(QWidget):
         self.deliver = deliver
         self.wizard: ImportWizard | None = None
         self._order = ("sku", False)
+        self._swept = False  # imports cut short by an earlier run: discarded at the first load
         self.unfinished: list[ImportRecord] = []
         self.setAcceptDrops(True)
 
@@ -171,7 +172,11 @@ class CatalogTab(QWidget):
         states = self._states()
         order, descending = self._order
 
+        sweep, self._swept = not self._swept, True
+
         def work(_ctx: JobContext) -> tuple[list[ItemRecord], int, int, list[ImportRecord]]:
+            if sweep:
+                self.service.discard_interrupted()
             items = self.service.items.search(
                 text=text,
                 dsco_states=states,

@@ -129,6 +129,7 @@ def work(database: str, catalog: str, point: str, n: int) -> int:
         retry_wait_max_s=0.2,
     ) as client:
         imports = CatalogImportService(db)
+        imports.discard_interrupted()  # as the app does when the Catalog tab first loads
         armed = Armed(point, n)
         _arm(armed, client, imports)
         stream = OrderStreamService(db, client, backfill_days=0)

@@ -208,6 +208,11 @@ def test_fifty_sigkills_lose_nothing_and_the_import_resumes(
     # The import resumed to the end: one import, every row sent and accepted, DSCO has them.
     imports = [r for r in CatalogImportRepository(db).recent(50) if r.file_path == str(catalog)]
     assert len(imports) == 1 and imports[0].state == "done", imports
+    # Imports killed mid-validation were discarded by the next run, rows and all.
+    leftovers = conn.execute(
+        "SELECT COUNT(*) FROM catalog_import_rows WHERE import_id != ?", (imports[0].id,)
+    ).fetchone()[0]
+    assert leftovers == 0, f"{leftovers} rows of interrupted imports were left behind"
     push = Counter(
         r[0]
         for r in conn.execute(

@@ -401,3 +401,33 @@ def test_cli_check_compares_with_the_stored_catalog(
     out = capsys.readouterr().out
     assert "Not compared with a stored catalog" in out
     assert "Row 2: error: Title is missing; it is required for a new item." in out
+
+
+def test_an_import_cut_short_by_a_crash_is_discarded_at_the_next_start(
+    tmp_path: Path, db: Database
+) -> None:
+    from dsco_desktop.store.catalog_imports import row_values
+
+    before_crash = CatalogImportService(db)
+    killed = before_crash.imports.create(
+        file_name="big.xlsx", file_path="/x/big.xlsx", sheet="Items", header_row=0,
+        headers=["sku"], mapping=["sku"],
+    )  # fmt: skip
+    with db.transaction() as tx:  # the chunks stored before the kill
+        before_crash.imports.add_rows(
+            [row_values(killed, n, f"S{n}", None, [f"S{n}"], {}, [], 0, 0, "new", []) for n in
+             range(2, 500)], conn=tx,
+        )  # fmt: skip
+    restarted = CatalogImportService(db)
+    path = write_xlsx(tmp_path / "fresh.xlsx", [HEADER, good_row("F1")])
+    # An import this run is reading right now stays.
+    fresh = restarted.imports.create(
+        file_name="fresh.xlsx", file_path=str(path), sheet="Sheet", header_row=0,
+        headers=["sku"], mapping=["sku"],
+    )  # fmt: skip
+    assert restarted.discard_interrupted() == 1
+    assert restarted.imports.get(killed) is None
+    assert restarted.imports.get(fresh) is not None
+    count = db.connection().execute("SELECT COUNT(*) FROM catalog_import_rows").fetchone()[0]
+    assert count == 0
+    assert restarted.discard_interrupted() == 0

@@ -814,6 +814,44 @@ class CatalogImportService:
         progress(len(requests), len(requests), "Results read")
         return self.summary(import_id)
 
+    def resume(
+        self,
+        import_id: int,
+        client: DscoClient,
+        *,
+        deliver: Callable[[], object],
+        progress: Progress = no_progress,
+        should_stop: ShouldStop = never,
+        timeout_s: float = 300.0,
+        poll_s: float = 1.0,
+    ) -> ImportSummary:
+        """Carry an unfinished import on (after a restart, say): a push that was cut short
+        sends the rows it had not sent yet, in the mode the user chose; then DSCO's verdicts
+        are read. Nothing the user stopped is sent."""
+        record = self._import(import_id)
+        if record.state == "pushing":
+            mode = ImportMode(record.mode) if record.mode else ImportMode.BOTH
+            if self.imports.count_unsent(import_id, mode.diffs):
+                return self.push(
+                    import_id,
+                    mode,
+                    deliver=deliver,
+                    client=client,
+                    progress=progress,
+                    should_stop=should_stop,
+                    follow_timeout_s=timeout_s,
+                    poll_s=poll_s,
+                )
+        return self.follow(
+            import_id,
+            client,
+            progress=progress,
+            should_stop=should_stop,
+            timeout_s=timeout_s,
+            poll_s=poll_s,
+            deliver=deliver,
+        )
+
     def _record_log(self, import_id: int, request_id: str, entries: Sequence[Any]) -> None:
         by_sku: dict[str, Any] = {}
         for entry in entries:

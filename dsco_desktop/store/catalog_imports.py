@@ -259,6 +259,15 @@ class CatalogImportRepository:
         sql = f"SELECT * FROM catalog_import_rows WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
         return [_row(r) for r in self._db.connection().execute(sql, [*params, limit, offset])]
 
+    def count_unsent(self, import_id: int, diffs: Sequence[str]) -> int:
+        """How many valid rows of these diffs have not been sent (nor cancelled)."""
+        marks = ", ".join("?" * len(diffs))
+        sql = (
+            "SELECT COUNT(*) FROM catalog_import_rows WHERE import_id = ? AND push_state = "
+            f"'not_sent' AND errors = 0 AND sku IS NOT NULL AND diff IN ({marks})"
+        )
+        return int(self._db.connection().execute(sql, (import_id, *diffs)).fetchone()[0])
+
     def row_numbers(
         self,
         import_id: int,

@@ -132,7 +132,7 @@ class CatalogTab(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        for column, width in enumerate((120, 290, 80, 110, 110, 70, 70, 110)):
+        for column, width in enumerate((120, 290, 80, 110, 110, 70, 70, 150)):
             self.table.setColumnWidth(column, width)
         self.count_label = QLabel()
         self.empty_hint = centered_hint(
@@ -206,9 +206,16 @@ class CatalogTab(QWidget):
         if unfinished:
             names = ", ".join(r.file_name for r in unfinished[:3])
             more = f" and {len(unfinished) - 3} more" if len(unfinished) > 3 else ""
+            cut_short = any(r.state == "pushing" for r in unfinished)
             self.banner.setText(
-                f"DSCO has not confirmed every item of {names}{more} yet. "
+                f"Sending {names}{more} was interrupted: finish sending and check which SKUs "
+                "DSCO accepted."
+                if cut_short
+                else f"DSCO has not confirmed every item of {names}{more} yet. "
                 "Check its results to see which SKUs it accepted."
+            )
+            self.check_button.setText(
+                "Finish sending and check results" if cut_short else "Check DSCO's results"
             )
         self.banner_host.setVisible(bool(unfinished))
 
@@ -255,7 +262,7 @@ class CatalogTab(QWidget):
             import_id = record.id
 
             def work(ctx: JobContext, import_id: int = import_id) -> ImportSummary:
-                return self.service.follow(
+                return self.service.resume(
                     import_id,
                     client,
                     progress=ctx.progress,

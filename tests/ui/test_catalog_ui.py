@@ -225,3 +225,48 @@ def test_partial_sheet_shows_unknown_skus_as_skipped(
     )
     assert wizard.button(QWizard.WizardButton.CommitButton).text() == "Send 1 item to DSCO"
     shot(wizard, "import_3_partial_sheet")
+
+
+def test_a_push_cut_short_is_finished_from_the_catalog_tab(
+    qtbot: QtBot, tab: CatalogTab, db: Database, tmp_path: Path, client: DscoClient
+) -> None:
+    from dsco_desktop.services.catalog_import import ImportMode, direct_delivery
+
+    service = CatalogImportService(db)
+    service.items.upsert_many(
+        [{"sku": "R0", "title": "Old", "productStatus": "active"}], local_state="synced"
+    )
+    rows: list[list[Any]] = [["SKU", "Title", "Status"], ["R0", "Changed title", "active"]]
+    rows += [[f"R{n}", f"Rug {n}", "active"] for n in range(1, 7)]
+    validated = service.validate(service.preview(write_xlsx(tmp_path / "rugs.xlsx", rows)))
+    send = direct_delivery(db, client)
+    calls = []
+
+    def killed_after_one_batch() -> object:
+        calls.append(1)
+        if len(calls) > 1:
+            raise SystemExit("the app was closed mid-push")
+        return send()
+
+    with pytest.raises(SystemExit):
+        service.push(
+            validated.import_id,
+            ImportMode.ADD_NEW,
+            deliver=killed_after_one_batch,
+            max_batch_bytes=120,
+            large_batch_min_batches=100,
+        )
+    before = {r.sku: r.push_state for r in service.imports.rows(validated.import_id)}
+    assert before["R6"] == "not_sent" and "queued" in before.values(), before
+    with qtbot.waitSignal(tab.refresh().finished, timeout=WAIT_MS):
+        pass
+    assert tab.banner_host.isVisible() and "was interrupted" in tab.banner.text()
+    assert tab.check_button.text() == "Finish sending and check results"
+    shot(tab, "catalog_tab_push_interrupted")
+    with qtbot.waitSignal(tab.message, timeout=WAIT_MS) as said:
+        tab.check_unfinished()
+    assert said.args[0] == "rugs.xlsx: 6 accepted, 0 rejected, 0 still waiting."
+    states = {r.sku: r.push_state for r in service.imports.rows(validated.import_id)}
+    assert states == {"R0": "not_sent", **{f"R{n}": "accepted" for n in range(1, 7)}}
+    assert client.get_catalog(item_key="sku", value="R6") is not None
+    qtbot.waitUntil(lambda: not tab.banner_host.isVisible(), timeout=WAIT_MS)

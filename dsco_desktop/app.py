@@ -273,7 +273,11 @@ class DscoDesktop(QObject):
     def _start_sandbox(self) -> None:
         from dsco_desktop.sandbox.server import SandboxConfig, SandboxServer
 
-        self.sandbox = SandboxServer(SandboxConfig(data_dir=self.paths.sandbox_dir))
+        # The built-in sandbox plays a retailer that requires a brand on every item, so a
+        # supplier trying the app sees how DSCO rejects an item, SKU by SKU.
+        self.sandbox = SandboxServer(
+            SandboxConfig(data_dir=self.paths.sandbox_dir, catalog_required=("brand",))
+        )
         self.sandbox.start()
         log.info("Local sandbox running at %s", self.sandbox.base_url)
         # The sandbox account is a session thing: the saved (real) account stays as it was.

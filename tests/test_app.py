@@ -112,6 +112,8 @@ def test_sandbox_mode_works_with_no_account(qtbot: QtBot, make_app: Any) -> None
     assert "Local sandbox" in desktop.window.status.environment_label.text()
     assert desktop.sandbox.state is not None
     assert desktop.paths.sandbox_dir.is_dir()
+    # Its retailer requires a brand, so a supplier can see how DSCO rejects an item.
+    assert desktop.sandbox.config.catalog_required == ("brand",)
     # The calls of the check are in the Activity tab.
     tab = desktop.window.activity_tab
     qtbot.waitUntil(lambda: any(r.path.endswith("/hello") for r in tab.model.rows), timeout=5000)

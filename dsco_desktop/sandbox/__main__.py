@@ -34,6 +34,13 @@ def parse_args(argv: list[str] | None = None) -> SandboxConfig:
     p.add_argument("--duplicate-event-rate", type=float, default=0.0)
     p.add_argument("--order-rate", type=float, default=0.0, help="generated orders per minute")
     p.add_argument("--seed", type=int, default=None, help="RNG seed for reproducible runs")
+    p.add_argument(
+        "--require",
+        action="append",
+        default=[],
+        metavar="ATTRIBUTE",
+        help="a catalog attribute the retailer requires on every item (repeatable)",
+    )
     a = p.parse_args(argv)
     return SandboxConfig(
         data_dir=a.data_dir,
@@ -51,6 +58,7 @@ def parse_args(argv: list[str] | None = None) -> SandboxConfig:
         duplicate_event_rate=a.duplicate_event_rate,
         order_rate_per_min=a.order_rate,
         seed=a.seed,
+        catalog_required=tuple(a.require),
     )
 
 

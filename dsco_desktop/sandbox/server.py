@@ -11,6 +11,7 @@ import contextlib
 import random
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -43,6 +44,9 @@ class SandboxConfig:
     duplicate_event_rate: float = 0.0  # fraction of stream events served twice
     order_rate_per_min: float = 0.0  # the order generator's rate (0 = off)
     seed: int | None = None  # RNG seed for generator and faults (reproducible tests)
+    # Retailer rules: catalog attributes every item must have once an update is merged in
+    # (DSCO rejects such an item in the change log, naming the attribute).
+    catalog_required: tuple[str, ...] = ()
 
 
 class SandboxServer:
@@ -81,6 +85,7 @@ class SandboxServer:
             async_delay_s=lambda: self.config.async_delay_s,
             scroll_ttl_s=lambda: self.config.scroll_ttl_s,
             seed_demo=cfg.seed_demo,
+            catalog_required=lambda: self.config.catalog_required,
         )
         self._state = state
         knobs = Knobs(
@@ -182,6 +187,10 @@ class SandboxServer:
         """Every token issued so far answers 401 from now on."""
         if self._api is not None:
             self._api.revoke_tokens()
+
+    def set_catalog_required(self, attributes: Sequence[str]) -> None:
+        """The catalog attributes a retailer requires on every item from now on."""
+        self.config.catalog_required = tuple(attributes)
 
     def set_order_rate(self, per_min: float) -> None:
         """Start, stop (0) or change the simulated marketplace's order rate."""

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -236,12 +236,14 @@ class SandboxState:
         async_delay_s: Callable[[], float],
         scroll_ttl_s: Callable[[], float],
         seed_demo: bool,
+        catalog_required: Callable[[], Sequence[str]] = tuple,
     ) -> None:
         db_path.parent.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
         self.rng = rng
         self._async_delay_s = async_delay_s
         self._scroll_ttl_s = scroll_ttl_s
+        self._catalog_required = catalog_required
         self.base_url = ""
         self.work_ready = threading.Event()
         self._process_lock = threading.Lock()  # one applier at a time, or a request runs twice
@@ -525,6 +527,12 @@ class SandboxState:
                 doc.pop(key, None)  # JSON null deletes the attribute
             else:
                 doc[key] = value
+        missing = [a for a in self._catalog_required() if doc.get(a) in (None, "", [], {})]
+        if missing:
+            raise Invalid(
+                *(f"{a} is required by {TRADING_PARTNER_NAME} on every item" for a in missing),
+                code="RETAILER_REQUIREMENT",
+            )
         changed = doc != before
         if changed:
             doc["dscoLastUpdateDate"] = iso(ms)

@@ -170,3 +170,33 @@ def test_catalog_large_batch_and_log_window(api: Api) -> None:
     failures = api.get("/catalog/log", params=window).json()
     spec.check_log(failures, "/catalog/log")
     assert [e["payload"]["message"]["sku"] for e in failures["logs"]] == ["BIG-2"]
+
+
+def test_a_retailer_requirement_rejects_items_without_the_attribute(sb: Any, api: Api) -> None:
+    sb.set_catalog_required(["brand"])
+    seeded = sb.state.all_skus()[0]  # seeded items have a brand
+    stored = api.get("/catalog", params={"itemKey": "sku", "value": seeded}).json()
+    assert stored["brand"]
+    records = [
+        {"sku": "BRANDED", "title": "Tee", "productStatus": "active", "brand": "Acme"},
+        {"sku": "NO-BRAND", "title": "Tee", "productStatus": "active"},
+        {"sku": "EMPTY-BRAND", "title": "Tee", "productStatus": "active", "brand": ""},
+        # An update without the brand: the stored one counts.
+        {"sku": seeded, "title": stored["title"], "productStatus": "active", "cost": 9.5},
+    ]
+    r = api.post("/catalog/batch/small", json=records)
+    log = api.wait_log("catalog", spec.check(r, "/catalog/batch/small", "post", 202)["requestId"])
+    spec.check_log(log, "/catalog/log")
+    outcome = {e["payload"]["message"]["sku"]: e for e in log["logs"]}
+    assert [outcome[r["sku"]]["status"] for r in records] == [
+        "success", "failure", "failure", "success"
+    ]  # fmt: skip
+    assert outcome["NO-BRAND"]["results"][0]["description"] == (
+        "brand is required by Poshmark on every item"
+    )
+    missing = api.get("/catalog", params={"itemKey": "sku", "value": "NO-BRAND"})
+    assert missing.status_code == 404
+    sb.set_catalog_required([])
+    r = api.post("/catalog/batch/small", json=[records[1]])
+    log = api.wait_log("catalog", r.json()["requestId"])
+    assert log["logs"][0]["status"] == "success"

@@ -270,3 +270,36 @@ def test_a_push_cut_short_is_finished_from_the_catalog_tab(
     assert states == {"R0": "not_sent", **{f"R{n}": "accepted" for n in range(1, 7)}}
     assert client.get_catalog(item_key="sku", value="R6") is not None
     qtbot.waitUntil(lambda: not tab.banner_host.isVisible(), timeout=WAIT_MS)
+
+
+def test_a_sku_the_retailer_refuses_shows_dscos_reason_after_the_push(
+    qtbot: QtBot, tab: CatalogTab, tmp_path: Path, sandbox: Any
+) -> None:
+    sandbox.set_catalog_required(["brand"])
+    path = write_xlsx(
+        tmp_path / "brands.xlsx",
+        [
+            ["SKU", "Title", "Status", "Brand"],
+            ["BR1", "Scarf", "active", "Acme"],
+            ["BR2", "Gloves", "active", ""],
+            ["BR3", "Hat", "active", "Acme"],
+        ],
+    )
+    wizard = tab.open_wizard(path)
+    wizard.resize(1100, 560)
+    qtbot.waitUntil(wizard.file_page.isComplete, timeout=WAIT_MS)
+    wizard.next()
+    wizard.next()
+    qtbot.waitUntil(wizard.check_page.isComplete, timeout=WAIT_MS)
+    with qtbot.waitSignal(wizard.imported, timeout=WAIT_MS):
+        wizard.next()
+    send = wizard.send_page
+    assert "<b>2</b> accepted by DSCO" in send.status.text()
+    assert "<b>1</b> rejected" in send.status.text()
+    model = send.model
+    assert model.rows[0].sku == "BR2"  # refusals first
+    assert cell(model, 3, "Result", Qt.ItemDataRole.DisplayRole) == "Rejected by DSCO"
+    assert cell(model, 3, "Problems", Qt.ItemDataRole.DisplayRole) == (
+        "DSCO: brand is required by Poshmark on every item"
+    )
+    shot(wizard, "import_4_rejected")

@@ -921,11 +921,7 @@ class InventorySync:
         updates: list[tuple[Key, str, str | None, str | None]] = []
         confirmed: list[tuple[Key, int, str, str]] = []
         history: list[HistoryRecord] = []
-        dsco_before = {
-            row.key: row.dsco_quantity
-            for row in self.repo.rows(keys=[k for k, _ in self.repo.keys_of_request(request_id)])
-        }
-        for key, sent in self.repo.keys_of_request(request_id):
+        for key, sent, dsco_before in self.repo.keys_of_request(request_id):
             entry = by_sku.get(key[0])
             status = (getattr(entry, "status", None) or "").lower()
             if status == "success" and entry is not None:
@@ -947,7 +943,7 @@ class InventorySync:
                         key[1],
                         "dsco",
                         "DSCO quantity",
-                        dsco_before.get(key),
+                        dsco_before,
                         quantity,
                         f"confirmed by DSCO ({item_status})",
                     )
@@ -967,20 +963,19 @@ class InventorySync:
 
     def _tally(self, report: PushReport, outbox_ids: Sequence[int]) -> None:
         for outbox_id in outbox_ids:
-            for row in self.repo.rows(keys=self.repo.keys_in_outbox(outbox_id)):
-                state = row.push_state
+            for key, state, message, request_id in self.repo.outcomes_in_outbox(outbox_id):
                 if state == "accepted":
                     report.accepted += 1
                 elif state == "rejected":
                     report.rejected += 1
-                    report.messages[row.key] = row.push_message or "Rejected by DSCO."
+                    report.messages[key] = message or "Rejected by DSCO."
                 elif state == "failed":
                     report.failed += 1
-                    report.messages[row.key] = row.push_message or "Not delivered."
+                    report.messages[key] = message or "Not delivered."
                 else:
                     report.pending += 1
-                if row.request_id and row.request_id not in report.request_ids:
-                    report.request_ids.append(row.request_id)
+                if request_id and request_id not in report.request_ids:
+                    report.request_ids.append(request_id)
 
     # -- reading from DSCO -------------------------------------------------------------------
 

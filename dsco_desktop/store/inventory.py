@@ -670,13 +670,23 @@ class InventoryEditorRepository:
         )
         return [r[0] for r in rows]
 
-    def keys_of_request(self, request_id: str) -> list[tuple[Key, int | None]]:
-        """(key, available sent) of every level sent in one request."""
+    def keys_of_request(self, request_id: str) -> list[tuple[Key, int | None, int | None]]:
+        """(key, available sent, DSCO's quantity before) of every level sent in one request."""
         rows = self._db.connection().execute(
-            "SELECT sku, warehouse_code, sent_available FROM inventory WHERE request_id = ?",
+            "SELECT sku, warehouse_code, sent_available, dsco_quantity FROM inventory "
+            "WHERE request_id = ?",
             (request_id,),
         )
-        return [((r[0], r[1]), r[2]) for r in rows]
+        return [((r[0], r[1]), r[2], r[3]) for r in rows]
+
+    def outcomes_in_outbox(self, outbox_id: int) -> list[tuple[Key, str, str | None, str | None]]:
+        """(key, push state, message, request id) of the levels an outbox row carried."""
+        rows = self._db.connection().execute(
+            "SELECT sku, warehouse_code, push_state, push_message, request_id FROM inventory "
+            "WHERE outbox_id = ?",
+            (outbox_id,),
+        )
+        return [((r[0], r[1]), r[2], r[3], r[4]) for r in rows]
 
     def set_push_states(
         self,

@@ -71,6 +71,8 @@ def test_an_unknown_sku_comes_back_rejected_on_its_row(
         bad.push_message or ""
     )
     assert report.rejected == 1
+    assert "does not exist" in report.messages[("NO-SUCH-SKU", "WH01")]
+    assert report.accepted == 2 and report.request_ids  # both warehouses of the known SKU
     assert dsco_quantities(client, known)["WH02"] == 9
     errors = sync.repo.rows(InventoryFilter(errors=True))
     assert [r.sku for r in errors] == ["NO-SUCH-SKU"]
@@ -151,6 +153,12 @@ def test_the_history_shows_before_and_after(db: Database, client: DscoClient, sa
     assert ("edit", "on hand", "8", "12") in edits
     assert ("push", "available sent", None, "12") in edits
     assert ("dsco", "DSCO quantity", None, "12") in edits
+    # The next confirmation starts from what DSCO confirmed last time.
+    sync.editor.stage({(sku, "WH01"): LevelValues(15)})
+    sync.push(poll_s=0.05)
+    history = sync.editor.history(sku)
+    edits = [(h.source, h.field, h.before, h.after) for h in history if h.warehouse_code == "WH01"]
+    assert ("dsco", "DSCO quantity", "12", "15") in edits
 
 
 def test_delisting_needs_confirmation(db: Database, client: DscoClient, sandbox: Any) -> None:

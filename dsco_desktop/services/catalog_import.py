@@ -246,10 +246,12 @@ def preview_sheet(
     remembered: Callable[[str], tuple[str, dict[str, str]] | None] | None = None,
     *,
     fields: Sequence[FieldDef] = CATALOG_FIELDS,
+    encoding: str | None = None,
 ) -> SheetPreview:
     """Open a file and prepare its preview: first rows, header row, guessed mapping onto
-    `fields` (the catalog's unless told; the inventory import passes its own)."""
-    info = inspect(path)
+    `fields` (the catalog's unless told; the inventory import passes its own). `encoding`:
+    the text encoding the user chose for a CSV file (None: detected)."""
+    info = inspect(path, encoding)
     name = sheet if sheet in info.sheets else info.sheets[0]
     rows = read_head(info, name, PREVIEW_ROWS)
     if header_row is None or not 0 <= header_row < len(rows):
@@ -402,10 +404,15 @@ class CatalogImportService:
         return None if profile is None else (profile.name, profile.choices)
 
     def preview(
-        self, path: str | Path, sheet: str | None = None, header_row: int | None = None
+        self,
+        path: str | Path,
+        sheet: str | None = None,
+        header_row: int | None = None,
+        *,
+        encoding: str | None = None,
     ) -> SheetPreview:
         """`preview_sheet`, with the user's earlier choices for the same layout applied."""
-        return preview_sheet(path, sheet, header_row, self._remembered)
+        return preview_sheet(path, sheet, header_row, self._remembered, encoding=encoding)
 
     def save_profile(self, name: str, mapping: ColumnMapping) -> None:
         """Remember a mapping under a name (and for its layout)."""

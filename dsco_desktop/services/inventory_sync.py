@@ -334,6 +334,8 @@ class InventoryEditor:
         warehouses: Sequence[str],
         sheet: str | None = None,
         header_row: int | None = None,
+        *,
+        encoding: str | None = None,
     ) -> SheetPreview:
         """Open a sheet: its first rows, the header row and the guessed mapping (the catalog
         import's reader and mapper, with the inventory's fields)."""
@@ -342,7 +344,14 @@ class InventoryEditor:
             profile = self.profiles.for_layout(PROFILE_KIND, key)
             return None if profile is None else (profile.name, profile.choices)
 
-        return preview_sheet(path, sheet, header_row, remembered, fields=import_fields(warehouses))
+        return preview_sheet(
+            path,
+            sheet,
+            header_row,
+            remembered,
+            fields=import_fields(warehouses),
+            encoding=encoding,
+        )
 
     def validate_import(
         self,

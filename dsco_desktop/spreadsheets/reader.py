@@ -14,6 +14,7 @@ The reader is generic: it knows nothing about catalogs; `find_header_row` takes 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import threading
 from collections.abc import Iterator, Sequence
@@ -46,7 +47,6 @@ _WESTERN_SINGLE_BYTE = {
     "mac_roman",
     "mac_latin2",
 }
-_ENCODING_NAMES = {"cp1252": "Windows-1252 (Western European)", "utf_8": "UTF-8"}
 
 
 class SpreadsheetError(UserFacingError):
@@ -62,17 +62,39 @@ class WorkbookInfo:
     is_text: bool
     encoding: str | None = None
     delimiter: str | None = None
+    chosen: bool = False  # the encoding was the user's choice, not detected
 
     @property
     def notice(self) -> str | None:
         """A line worth telling the user about how the file was read, if any."""
-        if self.encoding and self.encoding not in ("utf_8", "utf_8_sig", "ascii"):
-            name = _ENCODING_NAMES.get(self.encoding, self.encoding)
+        if self.chosen or not self.encoding:
+            return None
+        if self.encoding not in ("utf_8", "utf_8_sig", "ascii"):
             return (
-                f"{self.path.name} is not UTF-8; it was read as {name}. "
-                "Check accented letters in the preview."
+                f"{self.path.name} is not UTF-8; it was read as {encoding_name(self.encoding)}. "
+                "Check accented letters in the preview, and choose another text encoding if "
+                "they look wrong."
             )
         return None
+
+
+# Text encodings a user can choose for a CSV file (codec, name shown).
+TEXT_ENCODINGS: tuple[tuple[str, str], ...] = (
+    ("utf_8", "UTF-8"),
+    ("cp1252", "Windows-1252 (Western European)"),
+    ("cp1250", "Windows-1250 (Central European)"),
+    ("latin_1", "ISO-8859-1 (Latin-1)"),
+    ("iso8859_15", "ISO-8859-15 (Latin-9)"),
+    ("mac_roman", "Mac Roman"),
+    ("utf_16", "UTF-16"),
+)
+
+
+def encoding_name(codec: str) -> str:
+    """A codec as people know it ("cp1252" -> "Windows-1252 (Western European)")."""
+    key = codecs.lookup(codec).name.replace("-", "_")
+    names = {codecs.lookup(c).name.replace("-", "_"): n for c, n in TEXT_ENCODINGS}
+    return names.get(key, "UTF-8 with a byte order mark" if key == "utf_8_sig" else codec)
 
 
 def _check_suffix(path: Path) -> str:
@@ -127,10 +149,30 @@ def detect_encoding(sample: bytes) -> str:
     best = matches.best()
     if best is None:
         return "cp1252"
-    names = [m.encoding for m in matches]
-    if best.encoding in _WESTERN_SINGLE_BYTE and "cp1252" in names:
+    # A few accented letters leave the detector guessing among Western single-byte encodings
+    # (cp1250, mac_latin2, ...) that read them differently. Windows-1252 is what Excel writes
+    # in the West: it wins whenever it reads the sample as letters and common marks, or is a
+    # candidate anyway. Cyrillic, Greek or Hebrew text keeps the detector's answer.
+    names = {m.encoding for m in matches} | set(best.could_be_from_charset)
+    if best.encoding in _WESTERN_SINGLE_BYTE and (
+        "cp1252" in names or _reads_as_western_text(sample)
+    ):
         return "cp1252"
     return str(best.encoding)
+
+
+# Besides accented letters, what Western product text holds beyond ASCII.
+_WESTERN_MARKS = frozenset("\u00a0’‘“”„–—…•·€£¥¢™®©°×½¼¾µ¡")
+
+
+def _reads_as_western_text(sample: bytes) -> bool:
+    """Whether Windows-1252 reads the sample as letters and common marks only (text in other
+    single-byte encodings, read as 1252, shows symbols such as ¯ ³ ¹ ¿)."""
+    try:
+        text = sample.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    return all(c.isalpha() or c in _WESTERN_MARKS for c in text if c > "\x7f")
 
 
 def _sniff_delimiter(text: str, suffix: str) -> str:
@@ -143,8 +185,10 @@ def _sniff_delimiter(text: str, suffix: str) -> str:
         return "\t" if lines and "\t" in lines[0] and "," not in lines[0] else ","
 
 
-def inspect(path: str | Path) -> WorkbookInfo:
-    """Open a file far enough to list its sheets (or sniff its encoding and delimiter)."""
+def inspect(path: str | Path, encoding: str | None = None) -> WorkbookInfo:
+    """Open a file far enough to list its sheets (or sniff its encoding and delimiter).
+
+    `encoding` reads a text file with the codec the user chose instead of a detected one."""
     path = Path(path)
     suffix = _check_suffix(path)
     if suffix in TEXT_SUFFIXES:
@@ -155,9 +199,18 @@ def inspect(path: str | Path) -> WorkbookInfo:
             raise SpreadsheetError(f"{path.name} cannot be opened: {exc.strerror}.") from exc
         if not sample.strip():
             raise SpreadsheetError(f"{path.name} is empty: there are no rows to import.")
-        encoding = detect_encoding(sample)
+        chosen = encoding is not None
+        if encoding is not None:
+            try:
+                codecs.lookup(encoding)
+            except LookupError as exc:
+                raise SpreadsheetError(f"'{encoding}' is not a text encoding.") from exc
+        else:
+            encoding = detect_encoding(sample)
         text = sample.decode(encoding, errors="replace")
-        return WorkbookInfo(path, (CSV_SHEET,), True, encoding, _sniff_delimiter(text, suffix))
+        return WorkbookInfo(
+            path, (CSV_SHEET,), True, encoding, _sniff_delimiter(text, suffix), chosen
+        )
     workbook = _open_workbook(path)
     try:
         sheets = tuple(
@@ -266,9 +319,11 @@ def _iter_csv(info: WorkbookInfo) -> Iterator[list[Any]]:
             if not seen_any:
                 raise SpreadsheetError(f"{info.path.name} is empty: there are no rows to import.")
     except UnicodeDecodeError as exc:
+        # Text is decoded a block at a time, ahead of the CSV reader: find the line itself.
+        bad = _first_undecodable_line(info.path, encoding) or line + 1
         raise SpreadsheetError(
-            f"{info.path.name} line {line + 1} cannot be read as {encoding}: the file mixes "
-            "text encodings.",
+            f"{info.path.name} line {bad} cannot be read as {encoding_name(encoding)}: "
+            "choose another text encoding, or the file mixes encodings.",
             detail="Open it in Excel or a text editor and save it as 'CSV UTF-8'.",
         ) from exc
     except csv.Error as exc:
@@ -277,6 +332,21 @@ def _iter_csv(info: WorkbookInfo) -> Iterator[list[Any]]:
         ) from exc
     except OSError as exc:
         raise SpreadsheetError(f"{info.path.name} cannot be read: {exc.strerror}.") from exc
+
+
+def _first_undecodable_line(path: Path, encoding: str) -> int | None:
+    """The number of the first line of a file that `encoding` cannot decode, if any."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    decoder.decode(raw)
+                except UnicodeDecodeError:
+                    return number
+    except OSError:
+        return None
+    return None
 
 
 def read_head(info: WorkbookInfo, sheet: str | None = None, limit: int = 50) -> list[list[Any]]:

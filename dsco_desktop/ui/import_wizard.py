@@ -57,7 +57,12 @@ from dsco_desktop.spreadsheets.mapping import (
     extended_target,
     mapping_problems,
 )
-from dsco_desktop.spreadsheets.reader import SUPPORTED_SUFFIXES
+from dsco_desktop.spreadsheets.reader import (
+    SUPPORTED_SUFFIXES,
+    TEXT_ENCODINGS,
+    WorkbookInfo,
+    encoding_name,
+)
 from dsco_desktop.store.catalog_imports import ImportRowRecord
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.catalog_models import ImportRowsModel, SheetRowsModel
@@ -148,6 +153,15 @@ class FilePage(QWizardPage):
         self.header_spin = QSpinBox()
         self.header_spin.setRange(1, 50)
         self.header_spin.editingFinished.connect(self._header_changed)
+        # CSV/TSV only: how the file's text is decoded (detected unless the user chooses).
+        self.encoding_label = QLabel("Text encoding:")
+        self.encoding_combo = QComboBox()
+        self.encoding_combo.addItem("Automatic", None)
+        for codec, name in TEXT_ENCODINGS:
+            self.encoding_combo.addItem(name, codec)
+        self.encoding_combo.activated.connect(lambda _i: self._encoding_changed())
+        self.encoding_label.hide()
+        self.encoding_combo.hide()
         self.notice = _label()
         self.notice.setStyleSheet(
             f"background: {layout.WARNING_BACKGROUND}; border: 1px solid {layout.WARNING_BORDER};"
@@ -173,6 +187,9 @@ class FilePage(QWizardPage):
         options.addSpacing(layout.SECTION_SPACING)
         options.addWidget(QLabel("Header row:"))
         options.addWidget(self.header_spin)
+        options.addSpacing(layout.SECTION_SPACING)
+        options.addWidget(self.encoding_label)
+        options.addWidget(self.encoding_combo)
         options.addStretch(1)
         box = QVBoxLayout(self)
         box.setSpacing(layout.SECTION_SPACING)
@@ -203,7 +220,15 @@ class FilePage(QWizardPage):
 
     def _reload(self) -> None:
         if self._wizard.path is not None:
-            self._wizard.load_file(self._wizard.path, sheet=self.sheet_combo.currentText())
+            self._wizard.load_file(
+                self._wizard.path,
+                sheet=self.sheet_combo.currentText(),
+                encoding=self._wizard.encoding,
+            )
+
+    def _encoding_changed(self) -> None:
+        if self._wizard.path is not None:
+            self._wizard.load_file(self._wizard.path, encoding=self.encoding_combo.currentData())
 
     def _header_changed(self) -> None:
         self._set_header(self.header_spin.value() - 1)
@@ -212,7 +237,19 @@ class FilePage(QWizardPage):
         preview = self._wizard.preview
         if preview is None or row == preview.header_row:
             return
-        self._wizard.load_file(preview.info.path, sheet=preview.sheet, header_row=row)
+        self._wizard.load_file(
+            preview.info.path, sheet=preview.sheet, header_row=row, encoding=self._wizard.encoding
+        )
+
+    def _show_encoding(self, info: WorkbookInfo) -> None:
+        self.encoding_label.setVisible(info.is_text)
+        self.encoding_combo.setVisible(info.is_text)
+        if not info.is_text or info.encoding is None:
+            return
+        detected = "" if info.chosen else f" ({encoding_name(info.encoding)})"
+        self.encoding_combo.setItemText(0, f"Automatic{detected}")
+        index = self.encoding_combo.findData(info.encoding) if info.chosen else 0
+        self.encoding_combo.setCurrentIndex(max(0, index))
 
     def show_preview(self, preview: SheetPreview) -> None:
         self.path_edit.setText(str(preview.info.path))
@@ -223,6 +260,7 @@ class FilePage(QWizardPage):
         self.header_spin.setValue(preview.header_row + 1)
         self.rows_model.set_rows(preview.rows, preview.header_row)
         self.table.resizeColumnsToContents()
+        self._show_encoding(preview.info)
         _show_error(self.notice, preview.notice)
         _show_error(self.error, None)
         self.completeChanged.emit()
@@ -639,6 +677,7 @@ class ImportWizard(QWizard):
         self.client_provider = client_provider
         self.deliver = deliver
         self.path: Path | None = None
+        self.encoding: str | None = None  # chosen for a CSV file; None: detected
         self.preview: SheetPreview | None = None
         self.mapping: ColumnMapping | None = None
         self.summary: ImportSummary | None = None
@@ -694,17 +733,25 @@ class ImportWizard(QWizard):
     # -- step 1 ----------------------------------------------------------------------------
 
     def load_file(
-        self, path: Path, *, sheet: str | None = None, header_row: int | None = None
+        self,
+        path: Path,
+        *,
+        sheet: str | None = None,
+        header_row: int | None = None,
+        encoding: str | None = None,
     ) -> Job[Any]:
-        """Open a file (in the background) and show its first rows and guessed mapping."""
+        """Open a file (in the background) and show its first rows and guessed mapping.
+
+        `encoding`: the text encoding chosen for a CSV file (None: detected)."""
         self.path = path
+        self.encoding = encoding
         self.preview = None
         self.mapping = None
         self.file_page.path_edit.setText(str(path))
         self.file_page.completeChanged.emit()
 
         def work(_ctx: JobContext) -> SheetPreview:
-            return self.service.preview(path, sheet, header_row)
+            return self.service.preview(path, sheet, header_row, encoding=encoding)
 
         def done(preview: SheetPreview) -> None:
             self.preview = preview

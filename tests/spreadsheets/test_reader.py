@@ -13,6 +13,7 @@ from dsco_desktop.spreadsheets.mapping import auto_map
 from dsco_desktop.spreadsheets.reader import (
     SpreadsheetError,
     column_letter,
+    encoding_name,
     find_header_row,
     inspect,
     iter_rows,
@@ -51,6 +52,43 @@ def test_csv_in_cp1252_is_read_with_its_accents_and_says_how(tmp_path: Path) -> 
     assert info.notice is not None and "Windows-1252" in info.notice and "export.csv" in info.notice
     rows = list(iter_rows(info))
     assert rows[1] == ["A1", "Café crème", "Rosé"]
+
+
+def test_windows_1252_wins_when_the_telling_letters_come_after_the_sample(
+    tmp_path: Path,
+) -> None:
+    # With only "é" in its first 64 KB, the detector's best guess for this file is mac_latin2,
+    # which reads "é" as "ť"; and the "ñ" that cp1250 would read as "ń" comes later.
+    head = "".join(f"SKU{n:07d},Organic cotton tee {n} café,active\r\n" for n in range(4000))
+    path = write_csv(tmp_path / "late.csv", f"SKU,Title\r\n{head}Z1,Jalapeño\r\n", "cp1252")
+    info = inspect(path)
+    assert info.encoding == "cp1252"
+    rows = list(iter_rows(info))
+    assert rows[1][1] == "Organic cotton tee 0 café" and rows[-1] == ["Z1", "Jalapeño"]
+    # Cyrillic in Windows-1251 is not taken for Western text.
+    russian = write_csv(
+        tmp_path / "ru.csv",
+        "SKU,Title\r\n" + "".join(f"R{n},Футболка хлопковая {n}\r\n" for n in range(300)),
+        "cp1251",
+    )
+    assert list(iter_rows(inspect(russian)))[1] == ["R0", "Футболка хлопковая 0"]
+
+
+def test_a_chosen_text_encoding_is_used_instead_of_the_detected_one(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "pl.csv", "SKU,Title\nP1,Łódź Żółć gęś\nP2,Kraków\n", encoding="cp1250"
+    )
+    chosen = inspect(path, "cp1250")
+    assert chosen.encoding == "cp1250" and chosen.chosen and chosen.notice is None
+    assert list(iter_rows(chosen))[1] == ["P1", "Łódź Żółć gęś"]
+    with pytest.raises(SpreadsheetError, match="'klingon' is not a text encoding"):
+        inspect(path, "klingon")
+    # A byte the chosen encoding has no character for names the line and what to do.
+    broken = write_csv(tmp_path / "mixed.csv", "SKU\nA1\n", encoding="utf-8")
+    broken.write_bytes(broken.read_bytes() + b"\x81\n")
+    with pytest.raises(SpreadsheetError, match="line 3 cannot be read as Windows-1252"):
+        list(iter_rows(inspect(broken, "cp1252")))
+    assert encoding_name("utf-8-sig") == "UTF-8 with a byte order mark"
 
 
 def test_utf8_tsv_is_tab_separated_and_keeps_zeros(tmp_path: Path) -> None:

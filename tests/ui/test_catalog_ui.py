@@ -303,3 +303,36 @@ def test_a_sku_the_retailer_refuses_shows_dscos_reason_after_the_push(
         "DSCO: brand is required by Poshmark on every item"
     )
     shot(wizard, "import_4_rejected")
+
+
+def test_a_csv_read_with_the_wrong_encoding_can_be_read_again_with_the_right_one(
+    qtbot: QtBot, tab: CatalogTab, db: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "polish.csv"
+    path.write_bytes("SKU,Title,Status\nPL1,Żółć gęś,active\nPL2,Łódź,active\n".encode("cp1250"))
+    wizard = tab.open_wizard(path)
+    wizard.resize(1100, 560)
+    page = wizard.file_page
+    qtbot.waitUntil(page.isComplete, timeout=WAIT_MS)
+    assert page.encoding_combo.isVisible()
+    assert page.encoding_combo.currentText().startswith("Automatic (")
+    # Choose Windows-1250, as a user would after seeing the wrong letters.
+    page.encoding_combo.setCurrentIndex(page.encoding_combo.findData("cp1250"))
+    page.encoding_combo.activated.emit(page.encoding_combo.currentIndex())
+    qtbot.waitUntil(
+        lambda: page.isComplete() and wizard.preview is not None and wizard.preview.info.chosen,
+        timeout=WAIT_MS,
+    )
+    assert page.rows_model.rows[1][1] == "Żółć gęś"
+    assert page.encoding_combo.currentText() == "Windows-1250 (Central European)"
+    assert not page.notice.isVisible()
+    shot(wizard, "import_1_encoding")
+    wizard.next()
+    wizard.next()
+    check = wizard.check_page
+    qtbot.waitUntil(lambda: check.isComplete() and check.model.rowCount() == 2, timeout=WAIT_MS)
+    assert cell(check.model, 3, "Title", Qt.ItemDataRole.DisplayRole) == "Łódź"
+    # An xlsx has no text encoding to choose.
+    wizard.load_file(write_xlsx(tmp_path / "book.xlsx", [["SKU", "Title"], ["B1", "Book"]]))
+    qtbot.waitUntil(page.isComplete, timeout=WAIT_MS)
+    assert not page.encoding_combo.isVisible()

@@ -188,15 +188,13 @@ class ImportRowsModel(RowTableModel[ImportRowRecord]):
 
     A big import is shown a page at a time: `set_rows` takes the first page and the order of
     every row (row numbers, read once when the view was chosen); scrolling to the end asks the
-    owner for the next page (`more_wanted`), which `append_rows` adds. The order is kept, so a
-    fix that would move a row in SQL's order never skips or repeats one while scrolling.
+    owner for the next page (`more_wanted`), whose row numbers `order` gives. The order is kept,
+    so a fix that would move a row in SQL's order never skips or repeats one while scrolling.
     """
 
     cell_edited = Signal(int, int, str)  # sheet row number, sheet column, new text
-    more_wanted = Signal(int, list)  # view generation, the next row numbers to show
 
     FIXED = ("Row", "Result")
-    PAGE_ROWS = 2000
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -204,10 +202,7 @@ class ImportRowsModel(RowTableModel[ImportRowRecord]):
         self._marks: dict[int, dict[int, list[dict[str, Any]]]] = {}  # by sheet row number
         self.columns = self._columns_for([])
         self.editable = True
-        self._order: list[int] = []
-        self._asked: list[int] = []
-        self._generation = 0
-        self._fetching = False
+        self.order: list[int] = []
 
     def _columns_for(self, headers: Sequence[str]) -> list[Column[ImportRowRecord]]:
         def column(title: str, raw: Callable[[ImportRowRecord], Any]) -> Column[ImportRowRecord]:
@@ -239,55 +234,13 @@ class ImportRowsModel(RowTableModel[ImportRowRecord]):
         self.columns = self._columns_for(headers)
         self._rows = list(rows)
         self._marks = {r.row_number: self._index_issues(r) for r in self._rows}
-        self._order = list(order) if order is not None else [r.row_number for r in self._rows]
-        self._generation += 1
-        self._fetching = False
+        self.order = list(order) if order is not None else [r.row_number for r in self._rows]
+        self._begin_view(len(self.order))
         self.endResetModel()
 
-    @property
-    def generation(self) -> int:
-        """Bumped by `set_rows`: a page asked for by an earlier view is not appended."""
-        return self._generation
-
-    @property
-    def total(self) -> int:
-        """How many rows the view has, shown or not yet."""
-        return len(self._order)
-
-    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
-        return not parent.isValid() and not self._fetching and len(self._rows) < len(self._order)
-
-    def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008
-        if not self.canFetchMore(parent):
-            return
-        self._fetching = True
-        start = len(self._rows)
-        self._asked = self._order[start : start + self.PAGE_ROWS]
-        self.more_wanted.emit(self._generation, list(self._asked))
-
-    def append_rows(self, generation: int, rows: Sequence[ImportRowRecord]) -> None:
-        """Add the page asked for by `more_wanted`, in the view's order."""
-        if generation != self._generation or not self._fetching:
-            return
-        self._fetching = False
-        by_number = {r.row_number: r for r in rows}
-        page = [by_number[n] for n in self._asked if n in by_number]
-        if len(page) < len(self._asked):  # rows gone meanwhile: never ask for them again
-            gone = {n for n in self._asked if n not in by_number}
-            self._order = [n for n in self._order if n not in gone]
-        if not page:
-            return
-        start = len(self._rows)
-        self.beginInsertRows(QModelIndex(), start, start + len(page) - 1)
-        self._rows.extend(page)
-        for row in page:
+    def _appended(self, rows: Sequence[ImportRowRecord]) -> None:
+        for row in rows:
             self._marks[row.row_number] = self._index_issues(row)
-        self.endInsertRows()
-
-    def page_failed(self, generation: int) -> None:
-        """The next page could not be read: scrolling to the end asks again."""
-        if generation == self._generation:
-            self._fetching = False
 
     @staticmethod
     def _index_issues(row: ImportRowRecord) -> dict[int, list[dict[str, Any]]]:

@@ -1,10 +1,11 @@
 """The Catalog tab: what the local catalog holds, DSCO's status per SKU, imports and exports.
 
 The table shows stored items (searched, filtered and sorted in SQL on a job thread, then the
-model is reset), at most `LIST_LIMIT` at a time. "Import spreadsheet…" (or dropping a file on
-the tab) opens the import wizard; "Export…" writes what is shown to .xlsx or .csv; "Template…"
-saves an empty catalog workbook with DSCO's columns and notes. Imports whose results DSCO had not
-confirmed when the app stopped are listed on a banner with a button to check them again.
+model is reset), a page at a time: more are read as the view scrolls to the end. "Import
+spreadsheet…" (or dropping a file on the tab) opens the import wizard; "Export…" writes what is
+shown to .xlsx or .csv; "Template…" saves an empty catalog workbook with DSCO's columns and
+notes. Imports whose results DSCO had not confirmed when the app stopped are listed on a banner
+with a button to check them again.
 """
 
 from __future__ import annotations
@@ -44,10 +45,10 @@ from dsco_desktop.ui.widgets import (
     ask_save_path,
     centered_hint,
     coalescing_timer,
+    error_text,
     page_layout,
 )
 
-LIST_LIMIT = 10_000
 STATE_FILTERS: tuple[tuple[str, tuple[str, ...] | None], ...] = (
     ("All items", None),
     ("Rejected or not delivered", ("rejected", "failed")),
@@ -121,6 +122,8 @@ class CatalogTab(QWidget):
 
         self.model = CatalogItemsModel(self)
         self.model.sort_requested.connect(self._sort)
+        self.model.more_wanted.connect(self._load_page)
+        self._page: Callable[[int], list[ItemRecord]] = lambda _start: []
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSortingEnabled(True)
@@ -174,32 +177,46 @@ class CatalogTab(QWidget):
 
         sweep, self._swept = not self._swept, True
 
-        def work(_ctx: JobContext) -> tuple[list[ItemRecord], int, int, list[ImportRecord]]:
-            if sweep:
-                self.service.discard_interrupted()
-            items = self.service.items.search(
+        def page(start: int) -> list[ItemRecord]:
+            return self.service.items.search(
                 text=text,
                 dsco_states=states,
                 order_by=order,
                 descending=descending,
-                limit=LIST_LIMIT,
+                limit=self.model.PAGE_ROWS,
+                offset=start,
             )
+
+        def work(_ctx: JobContext) -> tuple[list[ItemRecord], int, int, list[ImportRecord]]:
+            if sweep:
+                self.service.discard_interrupted()
             matching = self.service.items.count_matching(text=text, dsco_states=states)
             total = self.service.items.count()
-            return items, matching, total, self.service.imports.unfinished()
+            return page(0), matching, total, self.service.imports.unfinished()
 
+        self._page = page
         return self.jobs.submit(work, name="load catalog", on_success=self._loaded)
+
+    def _load_page(self, generation: int, start: int) -> None:
+        """Read the next items the list scrolled to (same search, filter and order)."""
+        page = self._page
+        self.jobs.submit(
+            lambda _ctx: page(start),
+            name="load more catalog items",
+            on_success=lambda items: self.model.append_rows(
+                generation, items, asked=self.model.PAGE_ROWS
+            ),
+            on_error=lambda exc: self._page_failed(generation, exc),
+        )
+
+    def _page_failed(self, generation: int, exc: BaseException) -> None:
+        self.model.page_failed(generation)
+        self.message.emit(error_text(exc))
 
     def _loaded(self, result: tuple[list[ItemRecord], int, int, list[ImportRecord]]) -> None:
         items, matching, total, unfinished = result
-        self.model.set_rows(items)
-        shown = len(items)
-        if matching > shown:
-            self.count_label.setText(
-                f"Showing {shown:,} of {matching:,} matching items; search to narrow it down."
-            )
-        else:
-            self.count_label.setText(f"{matching:,} of {total:,} items")
+        self.model.set_first_page(items, matching)
+        self.count_label.setText(f"{matching:,} of {total:,} items")
         self.empty_hint.setVisible(total == 0)
         self.table.setVisible(total > 0)
         self.unfinished = unfinished

@@ -13,7 +13,7 @@ All reading, validation and sending run through the job helper; the GUI thread o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,7 @@ from dsco_desktop.store.catalog_imports import ImportRowRecord
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.catalog_models import ImportRowsModel, SheetRowsModel
 from dsco_desktop.ui.jobs import Job, JobContext, JobRunner
-from dsco_desktop.ui.widgets import EXPORT_FILTERS, ask_save_path
+from dsco_desktop.ui.widgets import EXPORT_FILTERS, ask_save_path, error_text
 
 FILE_FILTER = "Spreadsheets (*.xlsx *.xlsm *.xls *.ods *.csv *.tsv *.txt);;All files (*)"
 # (column titles, the first page of rows, the row numbers of the whole view in order)
@@ -76,12 +76,6 @@ SAMPLE_VALUES = 3
 EXTENDED_CHOICE = "__extended__"
 
 ClientProvider = Callable[[], Any]
-
-
-def _error_text(exc: BaseException) -> str:
-    if isinstance(exc, UserFacingError):
-        return exc.message + (f"\n{exc.detail}" if exc.detail else "")
-    return f"Unexpected error: {exc}"
 
 
 def _label(text: str = "", *, wrap: bool = True) -> QLabel:
@@ -689,7 +683,7 @@ class ImportWizard(QWizard):
         self.send_page = SendPage(self)
         for grid in (self.check_page, self.send_page):
             grid.model.more_wanted.connect(
-                lambda generation, numbers, grid=grid: self._load_page(grid, generation, numbers)
+                lambda generation, start, grid=grid: self._load_page(grid, generation, start)
             )
         for page in (self.file_page, self.mapping_page, self.check_page, self.send_page):
             self.addPage(page)
@@ -759,7 +753,7 @@ class ImportWizard(QWizard):
             self.file_page.show_preview(preview)
 
         def failed(exc: BaseException) -> None:
-            self.file_page.show_error(_error_text(exc))
+            self.file_page.show_error(error_text(exc))
 
         return self._run(work, "open spreadsheet", done, failed)
 
@@ -784,7 +778,7 @@ class ImportWizard(QWizard):
             self.check_page.reload_rows()
 
         def failed(exc: BaseException) -> None:
-            self.check_page.show_error(_error_text(exc))
+            self.check_page.show_error(error_text(exc))
 
         return self._run(work, "check catalog rows", done, failed, self.check_page.show_progress)
 
@@ -810,36 +804,39 @@ class ImportWizard(QWizard):
             work,
             "load import rows",
             done,
-            lambda e: self.check_page.show_error(_error_text(e)),
+            lambda e: self.check_page.show_error(error_text(e)),
             busy=False,
         )
 
     def _first_page(self, import_id: int, order: list[int]) -> _FirstPage:
         """(column titles, the first page of rows, every row number in order): a job's work."""
-        first = order[: ImportRowsModel.PAGE_ROWS]
-        found = {r.row_number: r for r in self.service.imports.rows(import_id, row_numbers=first)}
-        rows = [found[n] for n in first if n in found]
+        rows = self._rows_in_order(import_id, order[: ImportRowsModel.PAGE_ROWS])
         return self.service.column_titles(import_id), rows, order
 
-    def _load_page(self, page: CheckPage | SendPage, generation: int, numbers: list[int]) -> None:
+    def _rows_in_order(self, import_id: int, numbers: Sequence[int]) -> list[ImportRowRecord]:
+        found = {r.row_number: r for r in self.service.imports.rows(import_id, row_numbers=numbers)}
+        return [found[n] for n in numbers if n in found]
+
+    def _load_page(self, page: CheckPage | SendPage, generation: int, start: int) -> None:
         """Read the next rows a grid scrolled to, off the GUI thread."""
         summary = self.summary
         if summary is None:
             return
         import_id = summary.import_id
         model = page.model
+        numbers = model.order[start : start + model.PAGE_ROWS]
 
         def work(_ctx: JobContext) -> list[ImportRowRecord]:
-            return self.service.imports.rows(import_id, row_numbers=numbers, problems_first=False)
+            return self._rows_in_order(import_id, numbers)
 
         def failed(exc: BaseException) -> None:
             model.page_failed(generation)
-            _show_error(page.error, _error_text(exc))
+            _show_error(page.error, error_text(exc))
 
         self._run(
             work,
             "load more import rows",
-            lambda rows: model.append_rows(generation, rows),
+            lambda rows: model.append_rows(generation, rows, asked=len(numbers)),
             failed,
             busy=False,
         )
@@ -865,7 +862,7 @@ class ImportWizard(QWizard):
             work,
             "fix a cell",
             done,
-            lambda e: self.check_page.show_error(_error_text(e)),
+            lambda e: self.check_page.show_error(error_text(e)),
             busy=False,
         )
 
@@ -887,7 +884,7 @@ class ImportWizard(QWizard):
             work,
             "save error report",
             done,
-            lambda e: self.check_page.show_error(_error_text(e)),
+            lambda e: self.check_page.show_error(error_text(e)),
             busy=False,
         )
 
@@ -927,7 +924,7 @@ class ImportWizard(QWizard):
             work,
             "send catalog",
             self._pushed,
-            lambda e: self.send_page.show_error(_error_text(e)),
+            lambda e: self.send_page.show_error(error_text(e)),
             self.send_page.show_progress,
         )
         job.cancelled.connect(self._after_cancel)
@@ -966,7 +963,7 @@ class ImportWizard(QWizard):
             work,
             "read catalog results",
             self._pushed,
-            lambda e: self.send_page.show_error(_error_text(e)),
+            lambda e: self.send_page.show_error(error_text(e)),
             self.send_page.show_progress,
         )
 
@@ -1001,6 +998,6 @@ class ImportWizard(QWizard):
             work,
             "load results",
             done,
-            lambda e: self.send_page.show_error(_error_text(e)),
+            lambda e: self.send_page.show_error(error_text(e)),
             busy=False,
         )

@@ -74,6 +74,7 @@ from dsco_desktop.ui.catalog_models import SheetRowsModel
 from dsco_desktop.ui.inventory_model import InventoryTableModel
 from dsco_desktop.ui.inventory_review import SidePanel, StagedCommand
 from dsco_desktop.ui.jobs import JobContext, JobRunner
+from dsco_desktop.ui.widgets import error_text
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +83,6 @@ SEARCH_DELAY_MS = 250
 
 ClientProvider = Callable[[], Any]
 SettingsProvider = Callable[[], AppSettings]
-
-
-def _error_text(exc: BaseException) -> str:
-    if isinstance(exc, UserFacingError):
-        return exc.message + (f"\n{exc.detail}" if exc.detail else "")
-    return f"Unexpected error: {exc}"
 
 
 _Queued = tuple[
@@ -467,7 +462,7 @@ class InventoryTab(QWidget):
 
         def failed(exc: BaseException) -> None:
             self._busy = False
-            self.message.emit(_error_text(exc))
+            self.message.emit(error_text(exc))
             if not isinstance(exc, UserFacingError):
                 log.error("Inventory job %s failed", name, exc_info=exc)
             try:
@@ -674,7 +669,7 @@ class InventoryTab(QWidget):
 
         def failed(exc: BaseException) -> None:
             self._push_done()
-            self.message.emit(_error_text(exc))
+            self.message.emit(error_text(exc))
 
         self._jobs.submit(
             work, name="inventory push plan", on_success=self._confirm_push, on_error=failed
@@ -742,7 +737,7 @@ class InventoryTab(QWidget):
 
         def failed(exc: BaseException) -> None:
             self._push_done()
-            self.message.emit(_error_text(exc))
+            self.message.emit(error_text(exc))
             self.refresh()
 
         self._jobs.submit(
@@ -775,7 +770,7 @@ class InventoryTab(QWidget):
 
         def failed(exc: BaseException) -> None:
             self._push_done()
-            self.message.emit("Scheduled inventory sync did not run: " + _error_text(exc))
+            self.message.emit("Scheduled inventory sync did not run: " + error_text(exc))
 
         self._jobs.submit(work, name="inventory scheduled sync", on_success=done, on_error=failed)
 
@@ -802,7 +797,7 @@ class InventoryTab(QWidget):
             work,
             name="inventory from DSCO",
             on_success=done,
-            on_error=lambda exc: self.message.emit(_error_text(exc)),
+            on_error=lambda exc: self.message.emit(error_text(exc)),
             on_progress=lambda _d, _t, text: self.message.emit(text),
         )
 
@@ -831,7 +826,7 @@ class InventoryTab(QWidget):
             work,
             name="inventory import preview",
             on_success=done,
-            on_error=lambda exc: self.message.emit(_error_text(exc)),
+            on_error=lambda exc: self.message.emit(error_text(exc)),
         )
 
     def _known_warehouses(self) -> list[str]:
@@ -860,7 +855,7 @@ class InventoryTab(QWidget):
             work,
             name="inventory import check",
             on_success=self.import_dialog.show_result,
-            on_error=lambda exc: self.import_dialog.show_error(_error_text(exc)),
+            on_error=lambda exc: self.import_dialog.show_error(error_text(exc)),
         )
 
     def _stage_import(self) -> None:
@@ -892,5 +887,5 @@ class InventoryTab(QWidget):
             work,
             name="inventory export",
             on_success=lambda n: self.message.emit(f"Exported {n:,} rows to {path.name}."),
-            on_error=lambda exc: self.message.emit(_error_text(exc)),
+            on_error=lambda exc: self.message.emit(error_text(exc)),
         )

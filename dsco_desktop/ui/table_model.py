@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QBrush, QColor
 
@@ -69,10 +70,18 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
     """
 
     columns: Sequence[Column[T]] = ()
+    # Paging: `set_first_page(rows, total)` shows part of `total` rows; scrolling to the end asks
+    # the owner for more (`more_wanted`: view generation, first position not shown yet), which
+    # `append_rows` adds. A page asked for by an earlier view (an older generation) is dropped.
+    more_wanted = Signal(int, int)
+    PAGE_ROWS = 2000
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._rows: list[T] = []
+        self._total = 0
+        self._generation = 0
+        self._fetching = False
 
     @property
     def rows(self) -> Sequence[T]:
@@ -82,9 +91,62 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def set_rows(self, rows: Sequence[T]) -> None:
+        self.set_first_page(rows, len(rows))
+
+    def set_first_page(self, rows: Sequence[T], total: int) -> None:
+        """Show `rows`, the first of `total` (the rest come as the view scrolls to them)."""
         self.beginResetModel()
         self._rows = list(rows)
+        self._begin_view(total)
         self.endResetModel()
+
+    def _begin_view(self, total: int) -> None:
+        self._total = max(len(self._rows), total)
+        self._generation += 1
+        self._fetching = False
+
+    @property
+    def generation(self) -> int:
+        """Bumped by `set_rows`: pages asked for before are not appended."""
+        return self._generation
+
+    @property
+    def total_rows(self) -> int:
+        """How many rows the view has, shown or not yet."""
+        return self._total
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and not self._fetching and len(self._rows) < self._total
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if self.canFetchMore(parent):
+            self._fetching = True
+            self.more_wanted.emit(self._generation, len(self._rows))
+
+    def append_rows(self, generation: int, rows: Sequence[T], asked: int | None = None) -> None:
+        """Add the page `more_wanted` asked for; fewer rows than `asked` means the rest are
+        gone (the total shrinks, so they are not asked for again)."""
+        if generation != self._generation or not self._fetching:
+            return
+        self._fetching = False
+        if asked is not None and len(rows) < asked:
+            self._total -= asked - len(rows)
+        if not rows:
+            self._total = len(self._rows)  # nothing more to come
+            return
+        start = len(self._rows)
+        self.beginInsertRows(QModelIndex(), start, start + len(rows) - 1)
+        self._rows.extend(rows)
+        self._appended(rows)
+        self.endInsertRows()
+
+    def _appended(self, rows: Sequence[T]) -> None:
+        """Hook: rows were just added to the end (inside the insert notification)."""
+
+    def page_failed(self, generation: int) -> None:
+        """The next page could not be read: scrolling to the end asks again."""
+        if generation == self._generation:
+            self._fetching = False
 
     def column_index(self, title: str) -> int:
         return next(i for i, column in enumerate(self.columns) if column.title == title)

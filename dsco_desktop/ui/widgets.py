@@ -37,6 +37,14 @@ from dsco_desktop.errors import UserFacingError
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.jobs import JobContext, JobRunner
 
+
+def error_text(exc: BaseException) -> str:
+    """A failed job's error as the user reads it (the plain message, its detail below)."""
+    if isinstance(exc, UserFacingError):
+        return exc.message + (f"\n{exc.detail}" if exc.detail else "")
+    return f"Unexpected error: {exc}"
+
+
 EXPORT_FILTERS = "Excel workbook (*.xlsx);;CSV (*.csv)"
 
 

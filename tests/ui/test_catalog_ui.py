@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from dsco_desktop.dsco.client import DscoClient
 from dsco_desktop.services.catalog_import import CatalogImportService
 from dsco_desktop.store.db import Database
-from dsco_desktop.ui.catalog_models import ImportRowsModel
+from dsco_desktop.ui.catalog_models import CatalogItemsModel, ImportRowsModel
 from dsco_desktop.ui.catalog_tab import CatalogTab
 from dsco_desktop.ui.jobs import JobRunner
 from dsco_desktop.ui.table_model import RawRole
@@ -179,7 +179,7 @@ def test_check_grid_pages_through_a_big_import_in_a_fixed_order(
     check = wizard.check_page
     model = check.model
     qtbot.waitUntil(lambda: check.isComplete() and model.rowCount() == 10, timeout=WAIT_MS)
-    assert model.total == 25
+    assert model.total_rows == 25
     bad = [7, 13, 19, 25]  # sheet rows of B06, B12, B18, B24
     assert [r.row_number for r in model.rows[:4]] == bad
     # A changed row says what it changes.
@@ -197,7 +197,7 @@ def test_check_grid_pages_through_a_big_import_in_a_fixed_order(
     assert numbers[:4] == bad
     # A new view reads the order afresh: the fixed row is no longer first.
     check.filter.setCurrentIndex(1)  # only rows with problems
-    qtbot.waitUntil(lambda: model.total == 3, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: model.total_rows == 3, timeout=WAIT_MS)
     assert [r.row_number for r in model.rows] == bad[1:]
 
 
@@ -336,3 +336,32 @@ def test_a_csv_read_with_the_wrong_encoding_can_be_read_again_with_the_right_one
     wizard.load_file(write_xlsx(tmp_path / "book.xlsx", [["SKU", "Title"], ["B1", "Book"]]))
     qtbot.waitUntil(page.isComplete, timeout=WAIT_MS)
     assert not page.encoding_combo.isVisible()
+
+
+def test_catalog_list_reads_more_items_as_it_scrolls(
+    qtbot: QtBot, tab: CatalogTab, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(CatalogItemsModel, "PAGE_ROWS", 10)
+    CatalogImportService(db).items.upsert_many(
+        [{"sku": f"P{n:03}", "title": f"Item {n}", "productStatus": "active"} for n in range(25)]
+    )
+    with qtbot.waitSignal(tab.refresh().finished, timeout=WAIT_MS):
+        pass
+    model = tab.model
+    assert (model.rowCount(), model.total_rows) == (10, 25)
+    assert tab.count_label.text() == "25 of 25 items"
+    while model.canFetchMore():
+        shown = model.rowCount()
+        tab.table.scrollToBottom()
+        model.fetchMore()
+        qtbot.waitUntil(lambda shown=shown: model.rowCount() > shown, timeout=WAIT_MS)
+    assert [r.sku for r in model.rows] == [f"P{n:03}" for n in range(25)]
+    # A page asked for by an earlier view is dropped when it arrives late.
+    model.set_first_page(list(model.rows[:10]), 25)
+    with qtbot.waitSignal(model.more_wanted) as asked:
+        model.fetchMore()
+    generation, start = asked.args
+    assert start == 10
+    model.set_first_page(list(model.rows[:5]), 5)
+    model.append_rows(generation, list(model.rows[:3]), asked=10)
+    assert model.rowCount() == 5 and not model.canFetchMore()

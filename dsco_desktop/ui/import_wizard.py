@@ -57,17 +57,18 @@ from dsco_desktop.spreadsheets.mapping import (
     extended_target,
     mapping_problems,
 )
-from dsco_desktop.spreadsheets.reader import (
-    SUPPORTED_SUFFIXES,
-    TEXT_ENCODINGS,
-    WorkbookInfo,
-    encoding_name,
-)
+from dsco_desktop.spreadsheets.reader import SUPPORTED_SUFFIXES, WorkbookInfo
 from dsco_desktop.store.catalog_imports import ImportRowRecord
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.catalog_models import ImportRowsModel, SheetRowsModel
 from dsco_desktop.ui.jobs import Job, JobContext, JobRunner
-from dsco_desktop.ui.widgets import EXPORT_FILTERS, ask_save_path, error_text
+from dsco_desktop.ui.widgets import (
+    EXPORT_FILTERS,
+    ask_save_path,
+    encoding_combo,
+    error_text,
+    show_encoding,
+)
 
 FILE_FILTER = "Spreadsheets (*.xlsx *.xlsm *.xls *.ods *.csv *.tsv *.txt);;All files (*)"
 # (column titles, the first page of rows, the row numbers of the whole view in order)
@@ -149,10 +150,7 @@ class FilePage(QWizardPage):
         self.header_spin.editingFinished.connect(self._header_changed)
         # CSV/TSV only: how the file's text is decoded (detected unless the user chooses).
         self.encoding_label = QLabel("Text encoding:")
-        self.encoding_combo = QComboBox()
-        self.encoding_combo.addItem("Automatic", None)
-        for codec, name in TEXT_ENCODINGS:
-            self.encoding_combo.addItem(name, codec)
+        self.encoding_combo = encoding_combo()
         self.encoding_combo.activated.connect(lambda _i: self._encoding_changed())
         self.encoding_label.hide()
         self.encoding_combo.hide()
@@ -238,12 +236,7 @@ class FilePage(QWizardPage):
     def _show_encoding(self, info: WorkbookInfo) -> None:
         self.encoding_label.setVisible(info.is_text)
         self.encoding_combo.setVisible(info.is_text)
-        if not info.is_text or info.encoding is None:
-            return
-        detected = "" if info.chosen else f" ({encoding_name(info.encoding)})"
-        self.encoding_combo.setItemText(0, f"Automatic{detected}")
-        index = self.encoding_combo.findData(info.encoding) if info.chosen else 0
-        self.encoding_combo.setCurrentIndex(max(0, index))
+        show_encoding(self.encoding_combo, info)
 
     def show_preview(self, preview: SheetPreview) -> None:
         self.path_edit.setText(str(preview.info.path))

@@ -74,7 +74,7 @@ from dsco_desktop.ui.catalog_models import SheetRowsModel
 from dsco_desktop.ui.inventory_model import InventoryTableModel
 from dsco_desktop.ui.inventory_review import SidePanel, StagedCommand
 from dsco_desktop.ui.jobs import JobContext, JobRunner
-from dsco_desktop.ui.widgets import error_text
+from dsco_desktop.ui.widgets import encoding_combo, error_text, show_encoding
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,9 @@ class InventoryImportDialog(QDialog):
         warehouses: list[str],
         check: Callable[[ColumnMapping], None],
         parent: QWidget | None = None,
+        reopen: Callable[[str | None], None] | None = None,
     ) -> None:
+        """`reopen(encoding)` reads a CSV file again with another text encoding."""
         super().__init__(parent)
         self.setWindowTitle(f"Import inventory from {preview.info.path.name}")
         self.resize(*layout.BATCH_DIALOG_SIZE)
@@ -202,6 +204,9 @@ class InventoryImportDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(grid_host)
         scroll.setMaximumHeight(150)
+        # Tall enough for every row of columns (up to the maximum), with room for a scroll bar.
+        frame = 2 * scroll.frameWidth() + scroll.horizontalScrollBar().sizeHint().height()
+        scroll.setMinimumHeight(min(150, grid_host.sizeHint().height() + frame))
         self.summary = QLabel(
             "Check the columns, then press Check to read every row. Nothing changes before "
             "you stage the result."
@@ -227,7 +232,20 @@ class InventoryImportDialog(QDialog):
         box.setContentsMargins(*(layout.DIALOG_MARGIN,) * 4)
         box.setSpacing(layout.SECTION_SPACING)
         if preview.notice:
-            box.addWidget(QLabel(preview.notice))
+            notice = QLabel(preview.notice)
+            notice.setWordWrap(True)
+            box.addWidget(notice)
+        self.encoding = encoding_combo()
+        if preview.info.is_text and reopen is not None:
+            show_encoding(self.encoding, preview.info)
+            self.encoding.activated.connect(lambda _i: reopen(self.encoding.currentData()))
+            row = QHBoxLayout()
+            row.addWidget(QLabel("Text encoding:"))
+            row.addWidget(self.encoding)
+            row.addStretch(1)
+            box.addLayout(row)
+        else:
+            self.encoding.hide()
         box.addWidget(
             QLabel(f"<b>Sheet {preview.sheet}</b>, header on row {preview.header_row + 1}:")
         )
@@ -301,6 +319,7 @@ class InventoryTab(QWidget):
     ) -> None:
         super().__init__(parent)
         self._db = db
+        self.import_dialog: InventoryImportDialog | None = None
         self._jobs = jobs
         self._client = client_provider
         self._deliver = deliver
@@ -808,16 +827,24 @@ class InventoryTab(QWidget):
         if path:
             self.open_import(Path(path))
 
-    def open_import(self, path: Path) -> None:
+    def open_import(self, path: Path, encoding: str | None = None) -> None:
+        """Preview an inventory sheet in the import dialog (`encoding`: for a CSV file, the
+        text encoding the user chose; None: detected)."""
         db = self._db
         warehouses = self._known_warehouses()
 
         def work(_ctx: JobContext) -> SheetPreview:
-            return InventoryEditor(db).preview_import(path, warehouses)
+            return InventoryEditor(db).preview_import(path, warehouses, encoding=encoding)
 
         def done(preview: SheetPreview) -> None:
+            if self.import_dialog is not None:
+                self.import_dialog.close()  # the same file, read with another encoding
             self.import_dialog = InventoryImportDialog(
-                preview, warehouses, lambda mapping: self._check_import(preview, mapping), self
+                preview,
+                warehouses,
+                lambda mapping: self._check_import(preview, mapping),
+                self,
+                reopen=lambda chosen: self.open_import(path, chosen),
             )
             self.import_dialog.accepted.connect(self._stage_import)
             self.import_dialog.open()
@@ -851,15 +878,17 @@ class InventoryTab(QWidget):
                 should_stop=lambda: ctx.cancelled,
             )
 
+        dialog = self.import_dialog
+        assert dialog is not None  # the check is asked for by the dialog
         self._jobs.submit(
             work,
             name="inventory import check",
-            on_success=self.import_dialog.show_result,
-            on_error=lambda exc: self.import_dialog.show_error(error_text(exc)),
+            on_success=dialog.show_result,
+            on_error=lambda exc: dialog.show_error(error_text(exc)),
         )
 
     def _stage_import(self) -> None:
-        checked = self.import_dialog.checked
+        checked = self.import_dialog.checked if self.import_dialog is not None else None
         if checked is None:
             return
         db = self._db

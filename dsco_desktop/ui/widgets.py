@@ -22,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractItemModel, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -34,8 +35,27 @@ from PySide6.QtWidgets import (
 )
 
 from dsco_desktop.errors import UserFacingError
+from dsco_desktop.spreadsheets.reader import TEXT_ENCODINGS, WorkbookInfo, encoding_name
 from dsco_desktop.ui import layout
 from dsco_desktop.ui.jobs import JobContext, JobRunner
+
+
+def encoding_combo() -> QComboBox:
+    """A choice of text encoding for a CSV file: "Automatic" (detected) or one of ours."""
+    combo = QComboBox()
+    combo.addItem("Automatic", None)
+    for codec, name in TEXT_ENCODINGS:
+        combo.addItem(name, codec)
+    return combo
+
+
+def show_encoding(combo: QComboBox, info: WorkbookInfo) -> None:
+    """Select how a file was read: the user's choice, or "Automatic (what was detected)"."""
+    if info.encoding is None:
+        return
+    detected = "" if info.chosen else f" ({encoding_name(info.encoding)})"
+    combo.setItemText(0, f"Automatic{detected}")
+    combo.setCurrentIndex(max(0, combo.findData(info.encoding)) if info.chosen else 0)
 
 
 def error_text(exc: BaseException) -> str:

@@ -214,3 +214,35 @@ def test_push_from_the_review_panel_reaches_the_sandbox(
         "WH02": 2,
     }
     tab.grab().save("/tmp/shots/inventory_tab_pushed.png")
+
+
+def test_an_inventory_csv_can_be_read_again_with_another_text_encoding(
+    qtbot: Any, db: Database, runner: JobRunner, tmp_path: Path
+) -> None:
+    from tests.ui.shots import shot
+
+    tab = make_tab(qtbot, db, runner)
+    path = tmp_path / "stock.csv"
+    path.write_bytes(
+        "SKU,Warehouse,Quantity,Note\nSKU-0001,WH01,40,Żółć\nSKU-0002,WH01,7,gęś\n".encode("cp1250")
+    )
+    tab.open_import(path)
+    qtbot.waitUntil(
+        lambda: tab.import_dialog is not None and tab.import_dialog.isVisible(), timeout=10_000
+    )
+    first = tab.import_dialog
+    assert first is not None and first.encoding.isVisible()
+    first.encoding.setCurrentIndex(first.encoding.findData("cp1250"))
+    first.encoding.activated.emit(first.encoding.currentIndex())
+    qtbot.waitUntil(
+        lambda: tab.import_dialog is not first and tab.import_dialog is not None, timeout=10_000
+    )
+    dialog = tab.import_dialog
+    assert dialog.preview.info.chosen and dialog.sheet.rows[1][3] == "Żółć"
+    assert not first.isVisible()
+    assert dialog.encoding.currentText() == "Windows-1250 (Central European)"
+    shot(dialog, "inventory_import_encoding")
+    dialog.check_button.click()
+    qtbot.waitUntil(lambda: dialog.checked is not None, timeout=10_000)
+    assert dialog.checked is not None and dialog.checked.changes == 2
+    assert dialog.stage_button.isEnabled()

@@ -73,6 +73,7 @@ from dsco_desktop.spreadsheets.reader import (
     inspect,
     iter_rows,
     read_head,
+    row_count,
 )
 from dsco_desktop.store._util import dumps, now_iso
 from dsco_desktop.store.catalog_imports import (
@@ -480,11 +481,14 @@ class CatalogImportService:
     ) -> None:
         checker = SheetChecker(mapping, self.items.raw_many)
         done = 0
+        height = row_count(preview.info, preview.sheet)
+        total = max(0, height - preview.header_row - 1) if height is not None else 0
         rows = data_rows(preview.info, preview.sheet, preview.header_row)
         for chunk in _batches(rows, CHUNK_ROWS):
             self._store_chunk(import_id, chunk, checker)
             done += len(chunk)
-            progress(done, 0, f"Checked {done:,} rows")
+            of = f" of {total:,}" if total >= done else ""
+            progress(done, total if of else 0, f"Checked {done:,}{of} rows")
             if should_stop():
                 raise UserFacingError("The import was cancelled; nothing was saved.")
         if done == 0:

@@ -250,6 +250,30 @@ def iter_rows(info: WorkbookInfo, sheet: str | None = None) -> Iterator[list[Any
     _forget_sheet(key)
 
 
+def row_count(info: WorkbookInfo, sheet: str | None = None) -> int | None:
+    """How many rows a sheet has (blank ones included), for a progress bar; None if unknown.
+
+    A workbook's sheet is parsed (and kept for the `iter_rows` that follows); a text file's
+    lines are counted, which a quoted cell spanning lines makes a little too many."""
+    if info.is_text:
+        if (info.encoding or "").replace("-", "_").startswith("utf_16"):
+            return None
+        try:
+            data = info.path.read_bytes()
+        except OSError:
+            return None
+        return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    name = sheet or info.sheets[0]
+    key = _sheet_key(info.path, name)
+    parsed = _cached_sheet(key)
+    if parsed is None:
+        parsed = _parse_sheet(info, name)
+        if key is not None:
+            _remember_sheet(key, parsed)
+    start_row = parsed.start[0] if parsed.start else 0
+    return int(start_row + parsed.height)
+
+
 # The preview reads the head of a sheet and the validation then reads all of it: calamine parses
 # the whole sheet either way, so the last parsed sheet is kept for the next `iter_rows` of the
 # same unchanged file, and dropped once a reading has gone to the end.

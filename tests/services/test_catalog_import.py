@@ -431,3 +431,26 @@ def test_an_import_cut_short_by_a_crash_is_discarded_at_the_next_start(
     count = db.connection().execute("SELECT COUNT(*) FROM catalog_import_rows").fetchone()[0]
     assert count == 0
     assert restarted.discard_interrupted() == 0
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_checking_reports_progress_against_the_sheets_row_count(
+    tmp_path: Path, service: CatalogImportService, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    import dsco_desktop.services.catalog_import as module
+
+    monkeypatch.setattr(module, "CHUNK_ROWS", 10)
+    rows = [HEADER, *(good_row(f"G{n}") for n in range(25))]
+    if suffix == ".xlsx":
+        path = write_xlsx(tmp_path / "progress.xlsx", [["Spring catalog"], *rows])
+    else:
+        path = tmp_path / "progress.csv"
+        path.write_text("Spring catalog\n" + "\n".join(",".join(map(str, r)) for r in rows))
+    seen: list[tuple[int, int, str]] = []
+    service.validate(service.preview(path), progress=lambda d, t, text: seen.append((d, t, text)))
+    assert seen == [
+        (10, 25, "Checked 10 of 25 rows"),
+        (20, 25, "Checked 20 of 25 rows"),
+        (25, 25, "Checked 25 of 25 rows"),
+        (25, 25, "Checked 25 rows"),
+    ]

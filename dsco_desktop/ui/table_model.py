@@ -129,8 +129,9 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
         if generation != self._generation or not self._fetching:
             return
         self._fetching = False
-        if asked is not None and len(rows) < asked:
-            self._total -= asked - len(rows)
+        expected = min(asked, self._total - len(self._rows)) if asked is not None else 0
+        if len(rows) < expected:
+            self._total -= expected - len(rows)
         if not rows:
             self._total = len(self._rows)  # nothing more to come
             return

@@ -584,9 +584,12 @@ def catalog_main(argv: Sequence[str]) -> int:
     check.add_argument(
         "--data-dir", metavar="FOLDER", help="the app's data folder (its catalog is compared)"
     )
+    check.add_argument(
+        "--encoding", metavar="NAME", help="a CSV file's text encoding, e.g. cp1252 (detected)"
+    )
     args = parser.parse_args(argv)
     try:
-        report = _check_catalog_file(args.file, args.sheet, args.data_dir)
+        report = _check_catalog_file(args.file, args.sheet, args.data_dir, args.encoding)
     except UserFacingError as exc:
         if args.json:
             print(json.dumps({"file": args.file, "error": exc.message, "detail": exc.detail}))
@@ -597,7 +600,9 @@ def catalog_main(argv: Sequence[str]) -> int:
     return 1 if report.rows_with_errors else EXIT_OK
 
 
-def _check_catalog_file(file: str, sheet: str | None, data_dir: str | None) -> CheckReport:
+def _check_catalog_file(
+    file: str, sheet: str | None, data_dir: str | None, encoding: str | None
+) -> CheckReport:
     """`check_file` against the stored catalog when the data folder has one, else on its own."""
     from dsco_desktop.services.catalog_import import check_file
     from dsco_desktop.store.db import Database
@@ -605,11 +610,15 @@ def _check_catalog_file(file: str, sheet: str | None, data_dir: str | None) -> C
 
     paths = resolve_paths(data_dir)
     if not paths.database.exists():
-        return check_file(file, sheet)
+        return check_file(file, sheet, encoding=encoding)
     db = Database(paths.database)
     try:
         return check_file(
-            file, sheet, catalog=ItemRepository(db).raw_many, catalog_name=str(paths.database)
+            file,
+            sheet,
+            catalog=ItemRepository(db).raw_many,
+            catalog_name=str(paths.database),
+            encoding=encoding,
         )
     finally:
         db.close_all()

@@ -343,11 +343,13 @@ def check_file(
     *,
     catalog: Callable[[list[str]], Mapping[str, Any]] | None = None,
     catalog_name: str | None = None,
+    encoding: str | None = None,
 ) -> CheckReport:
     """Validate a file with the automatic mapping: the per-row report. With `catalog` (the
     stored items of some SKUs, named `catalog_name`), rows are judged as the import would judge
-    them: a partial-column sheet may update the SKUs the catalog has."""
-    preview = preview_sheet(path, sheet)
+    them: a partial-column sheet may update the SKUs the catalog has. `encoding`: a CSV file's
+    text encoding (None: detected)."""
+    preview = preview_sheet(path, sheet, encoding=encoding)
     mapping = preview.mapping
     _require_usable(mapping)
     report = CheckReport(

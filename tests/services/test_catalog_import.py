@@ -339,6 +339,15 @@ def test_cli_check_prints_the_report(tmp_path: Path, capsys: pytest.CaptureFixtu
     missing = tmp_path / "gone.xlsx"
     assert main(["catalog", "check", str(missing), "--json"]) == 2
     assert "does not exist" in json.loads(capsys.readouterr().out)["error"]
+    # A CSV's text encoding can be named; a wrong one is said plainly.
+    polish = tmp_path / "pl.csv"
+    polish.write_bytes("SKU,Title,Status\nP1,Żółć,active\n".encode("cp1250"))
+    assert main(["catalog", "check", str(polish), "--encoding", "cp1250", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 1
+    assert main(["catalog", "check", str(polish), "--encoding", "klingon"]) == 2
+    assert "'klingon' is not a text encoding" in capsys.readouterr().err
+    assert main(["catalog", "check", str(missing), "--json"]) == 2
+    assert "does not exist" in json.loads(capsys.readouterr().out)["error"]
 
 
 def test_partial_sheet_skips_skus_not_in_the_catalog_and_fails_blank_required_cells(

@@ -627,9 +627,6 @@ def convert(fd: FieldDef, value: object, issues: list[Issue], position: int = 0)
     return _CONVERTERS[fd.kind](fd, value, issues, position)
 
 
-_NEW: dict[Any, Any] = {}  # CellMemo.tables' answer for a field not seen yet (never written)
-
-
 class CellMemo:
     """Remembers cell conversions during one sheet's validation.
 
@@ -641,27 +638,27 @@ class CellMemo:
     """
 
     def __init__(self, max_distinct: int = 2000) -> None:
-        # field name -> {(type, value): (result, problems)}, or None once given up on.
-        self.tables: dict[str, dict[tuple[type, object], tuple[Any, tuple[Issue, ...]]] | None] = {}
+        # field name -> {(type, value): (result, problems)}
+        self.tables: dict[str, dict[tuple[type, object], tuple[Any, tuple[Issue, ...]]]] = {}
+        self._given_up: set[str] = set()
         self._max_distinct = max_distinct
 
     def learn(self, name: str, value: object, result: Any, issues: Sequence[Issue]) -> None:
         """Remember one conversion (the type is part of the key: 1, 1.0 and True are equal but
         convert differently)."""
-        table = self.tables.get(name, _NEW)
-        if table is None:
+        if name in self._given_up:
             return
-        if table is _NEW:
-            table = self.tables[name] = {}
+        table = self.tables.setdefault(name, {})
         if len(table) >= self._max_distinct:
-            self.tables[name] = None
+            del self.tables[name]
+            self._given_up.add(name)
             return
         with suppress(TypeError):  # an unhashable value is simply not remembered
             table[(value.__class__, value)] = (result, tuple(issues))
 
     def remembering(self, name: str) -> bool:
         """Whether values of this field are (still) being remembered."""
-        return self.tables.get(name, _NEW) is not None
+        return name not in self._given_up
 
 
 # -- rows ---------------------------------------------------------------------------------------
@@ -686,7 +683,7 @@ def validate_row(
     Empty cells never erase stored values (DSCO erases only on an explicit null). A `memo`
     shared by the rows of one sheet converts repeated values once.
     """
-    tables = memo.tables if memo is not None else None
+    tables = memo.tables if memo is not None else {}
     issues: list[Issue] = []
     item: dict[str, Any] = {}
     for name, raw in values.items():
@@ -706,7 +703,7 @@ def validate_row(
         # Inlined is_empty and memory: this loop runs for every cell of every imported row.
         if raw is None or (raw.__class__ is str and (not raw or raw.isspace())):
             continue
-        table = tables.get(name, _NEW) if tables is not None else None
+        table = tables.get(name)
         if table:
             try:
                 known = table.get((raw.__class__, raw))
@@ -720,8 +717,8 @@ def validate_row(
                 continue
         before = len(issues)
         result = _CONVERTERS[fd.kind](fd, raw, issues, 0)
-        if table is not None:
-            memo.learn(name, raw, result, issues[before:])  # type: ignore[union-attr]
+        if memo is not None:
+            memo.learn(name, raw, result, issues[before:])
         if result is not None:
             item[name] = result
     sku = item.get("sku")
@@ -902,7 +899,8 @@ def diff_state(result: RowResult, stored: Mapping[str, Any] | None) -> tuple[Dif
     return state, changed
 
 
-_WIRE_NAMES = {"categories": "category", "extendedAttributes": None}
+# DSCO fields of a diff that `to_dsco` names differently from the sheet's fields.
+_WIRE_LABELS = {"categories": "Category", "extendedAttributes": "Extended attributes"}
 
 
 def field_label(name: str) -> str:
@@ -911,10 +909,8 @@ def field_label(name: str) -> str:
     ("categories" -> "Category")."""
     if name.startswith(EXTENDED_PREFIX):
         return f"{name[len(EXTENDED_PREFIX) :]} (extended attribute)"
-    if name in _WIRE_NAMES and _WIRE_NAMES[name] is None:
-        return "Extended attributes"
-    fd = FIELDS_BY_NAME.get(_WIRE_NAMES.get(name) or name)
-    return fd.label if fd else name
+    fd = FIELDS_BY_NAME.get(name)
+    return fd.label if fd else _WIRE_LABELS.get(name, name)
 
 
 def merged(stored: Mapping[str, Any] | None, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -843,7 +843,7 @@ class CatalogImportService:
         are read. Nothing the user stopped is sent."""
         record = self._import(import_id)
         if record.state == "pushing":
-            mode = ImportMode(record.mode) if record.mode else ImportMode.BOTH
+            mode = ImportMode(record.mode)
             if self.imports.count_unsent(import_id, mode.diffs):
                 return self.push(
                     import_id,

@@ -90,11 +90,19 @@ TEXT_ENCODINGS: tuple[tuple[str, str], ...] = (
 )
 
 
+# By Python's own codec name, so that aliases ("utf-8", "latin1", "windows-1252") match.
+_ENCODING_NAMES = {
+    codecs.lookup(codec).name: name
+    for codec, name in (*TEXT_ENCODINGS, ("utf_8_sig", "UTF-8 with a byte order mark"))
+}
+
+
 def encoding_name(codec: str) -> str:
     """A codec as people know it ("cp1252" -> "Windows-1252 (Western European)")."""
-    key = codecs.lookup(codec).name.replace("-", "_")
-    names = {codecs.lookup(c).name.replace("-", "_"): n for c, n in TEXT_ENCODINGS}
-    return names.get(key, "UTF-8 with a byte order mark" if key == "utf_8_sig" else codec)
+    try:
+        return _ENCODING_NAMES.get(codecs.lookup(codec).name, codec)
+    except LookupError:
+        return codec
 
 
 def _check_suffix(path: Path) -> str:
@@ -200,14 +208,12 @@ def inspect(path: str | Path, encoding: str | None = None) -> WorkbookInfo:
         if not sample.strip():
             raise SpreadsheetError(f"{path.name} is empty: there are no rows to import.")
         chosen = encoding is not None
-        if encoding is not None:
-            try:
-                codecs.lookup(encoding)
-            except LookupError as exc:
-                raise SpreadsheetError(f"'{encoding}' is not a text encoding.") from exc
-        else:
+        if encoding is None:
             encoding = detect_encoding(sample)
-        text = sample.decode(encoding, errors="replace")
+        try:
+            text = sample.decode(encoding, errors="replace")
+        except LookupError as exc:  # no such codec, or one that is not for text (rot13, hex)
+            raise SpreadsheetError(f"'{encoding}' is not a text encoding.") from exc
         return WorkbookInfo(
             path, (CSV_SHEET,), True, encoding, _sniff_delimiter(text, suffix), chosen
         )
@@ -234,13 +240,7 @@ def iter_rows(info: WorkbookInfo, sheet: str | None = None) -> Iterator[list[Any
     if info.is_text:
         yield from _iter_csv(info)
         return
-    name = sheet or info.sheets[0]
-    key = _sheet_key(info.path, name)
-    data = _cached_sheet(key)
-    if data is None:
-        data = _parse_sheet(info, name)
-        if key is not None:
-            _remember_sheet(key, data)
+    key, data = _sheet(info, sheet)
     start_row = data.start[0] if data.start else 0
     # calamine starts at the first used row; blank rows above it still count for numbering.
     for _ in range(start_row):
@@ -250,28 +250,40 @@ def iter_rows(info: WorkbookInfo, sheet: str | None = None) -> Iterator[list[Any
     _forget_sheet(key)
 
 
+def _sheet(
+    info: WorkbookInfo, sheet: str | None
+) -> tuple[_SheetKey | None, python_calamine.CalamineSheet]:
+    """A workbook sheet's cells: the one kept from the last reading, or parsed (and kept)."""
+    name = sheet or info.sheets[0]
+    key = _sheet_key(info.path, name)
+    data = _cached_sheet(key)
+    if data is None:
+        data = _parse_sheet(info, name)
+        if key is not None:
+            _remember_sheet(key, data)
+    return key, data
+
+
 def row_count(info: WorkbookInfo, sheet: str | None = None) -> int | None:
     """How many rows a sheet has (blank ones included), for a progress bar; None if unknown.
 
     A workbook's sheet is parsed (and kept for the `iter_rows` that follows); a text file's
     lines are counted, which a quoted cell spanning lines makes a little too many."""
     if info.is_text:
-        if (info.encoding or "").replace("-", "_").startswith("utf_16"):
-            return None
+        if codecs.lookup(info.encoding or "utf_8").name.startswith("utf-16"):
+            return None  # a newline is two bytes there
+        lines, last = 0, b"\n"
         try:
-            data = info.path.read_bytes()
+            with info.path.open("rb") as handle:
+                while block := handle.read(1 << 20):
+                    lines += block.count(b"\n")
+                    last = block[-1:]
         except OSError:
             return None
-        return data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    name = sheet or info.sheets[0]
-    key = _sheet_key(info.path, name)
-    parsed = _cached_sheet(key)
-    if parsed is None:
-        parsed = _parse_sheet(info, name)
-        if key is not None:
-            _remember_sheet(key, parsed)
-    start_row = parsed.start[0] if parsed.start else 0
-    return int(start_row + parsed.height)
+        return lines + (last != b"\n")
+    _key, data = _sheet(info, sheet)
+    start_row = data.start[0] if data.start else 0
+    return int(start_row + data.height)
 
 
 # The preview reads the head of a sheet and the validation then reads all of it: calamine parses

@@ -61,7 +61,7 @@ def dumps(value: object) -> str:
     """
     try:
         return orjson.dumps(value, default=str, option=_ORJSON_OPTIONS).decode()
-    except (orjson.JSONEncodeError, TypeError):
+    except TypeError:  # orjson.JSONEncodeError is one
         return _ENCODER.encode(value)
 
 

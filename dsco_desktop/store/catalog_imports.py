@@ -261,12 +261,14 @@ class CatalogImportRepository:
 
     def count_unsent(self, import_id: int, diffs: Sequence[str]) -> int:
         """How many valid rows of these diffs have not been sent (nor cancelled)."""
-        marks = ", ".join("?" * len(diffs))
-        sql = (
-            "SELECT COUNT(*) FROM catalog_import_rows WHERE import_id = ? AND push_state = "
-            f"'not_sent' AND errors = 0 AND sku IS NOT NULL AND diff IN ({marks})"
+        where, params, _order = _selection(
+            import_id, False, False, False, diffs, ("not_sent",), None
         )
-        return int(self._db.connection().execute(sql, (import_id, *diffs)).fetchone()[0])
+        sql = (
+            f"SELECT COUNT(*) FROM catalog_import_rows WHERE {where} "
+            "AND errors = 0 AND sku IS NOT NULL"
+        )
+        return int(self._db.connection().execute(sql, params).fetchone()[0])
 
     def row_numbers(
         self,

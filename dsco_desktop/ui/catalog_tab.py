@@ -194,8 +194,9 @@ class CatalogTab(QWidget):
             total = self.service.items.count()
             return page(0), matching, total, self.service.imports.unfinished()
 
-        self._page = page
-        return self.jobs.submit(work, name="load catalog", on_success=self._loaded)
+        return self.jobs.submit(
+            work, name="load catalog", on_success=lambda result: self._loaded(result, page)
+        )
 
     def _load_page(self, generation: int, start: int) -> None:
         """Read the next items the list scrolled to (same search, filter and order)."""
@@ -213,8 +214,13 @@ class CatalogTab(QWidget):
         self.model.page_failed(generation)
         self.message.emit(error_text(exc))
 
-    def _loaded(self, result: tuple[list[ItemRecord], int, int, list[ImportRecord]]) -> None:
+    def _loaded(
+        self,
+        result: tuple[list[ItemRecord], int, int, list[ImportRecord]],
+        page: Callable[[int], list[ItemRecord]],
+    ) -> None:
         items, matching, total, unfinished = result
+        self._page = page  # the next pages come from the same query as this first one
         self.model.set_first_page(items, matching)
         self.count_label.setText(f"{matching:,} of {total:,} items")
         self.empty_hint.setVisible(total == 0)

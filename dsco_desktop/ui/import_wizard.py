@@ -534,21 +534,19 @@ class CheckPage(QWizardPage):
     def show_summary(self, summary: ImportSummary) -> None:
         self.progress.hide()
         c = summary.counts
-        self.counts.setText(
+        text = (
             f"{c.total:,} rows: <b>{c.new:,}</b> new, <b>{c.changed:,}</b> changed, "
             f"{c.unchanged:,} unchanged, "
             f"<span style='color:{layout.ERROR_COLOR}'><b>{c.invalid:,}</b> with errors</span>"
             f", {c.with_warnings:,} with warnings only. Rows with errors are not sent."
-            + (
-                f" {c.skipped:,} SKU is not in your catalog and this sheet lacks the columns to "
-                "add it: it is skipped."
-                if c.skipped == 1
-                else f" {c.skipped:,} SKUs are not in your catalog and this sheet lacks the "
-                "columns to add them: they are skipped."
-                if c.skipped
-                else ""
-            )
         )
+        if c.skipped == 1:
+            text += " 1 SKU is not in your catalog and this sheet lacks the columns to add it: "
+            text += "it is skipped."
+        elif c.skipped:
+            text += f" {c.skipped:,} SKUs are not in your catalog and this sheet lacks the "
+            text += "columns to add them: they are skipped."
+        self.counts.setText(text)
         self._update_button()
 
     def show_error(self, text: str) -> None:

@@ -235,17 +235,19 @@ class InventoryImportDialog(QDialog):
             notice = QLabel(preview.notice)
             notice.setWordWrap(True)
             box.addWidget(notice)
+        # CSV/TSV only: read the file again with another text encoding.
         self.encoding = encoding_combo()
-        if preview.info.is_text and reopen is not None:
+        encoding_row = QWidget()
+        row = QHBoxLayout(encoding_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Text encoding:"))
+        row.addWidget(self.encoding)
+        row.addStretch(1)
+        box.addWidget(encoding_row)
+        encoding_row.setVisible(preview.info.is_text and reopen is not None)
+        if reopen is not None:
             show_encoding(self.encoding, preview.info)
             self.encoding.activated.connect(lambda _i: reopen(self.encoding.currentData()))
-            row = QHBoxLayout()
-            row.addWidget(QLabel("Text encoding:"))
-            row.addWidget(self.encoding)
-            row.addStretch(1)
-            box.addLayout(row)
-        else:
-            self.encoding.hide()
         box.addWidget(
             QLabel(f"<b>Sheet {preview.sheet}</b>, header on row {preview.header_row + 1}:")
         )

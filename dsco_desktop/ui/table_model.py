@@ -106,11 +106,6 @@ class RowTableModel(QAbstractTableModel, Generic[T]):
         self._fetching = False
 
     @property
-    def generation(self) -> int:
-        """Bumped by `set_rows`: pages asked for before are not appended."""
-        return self._generation
-
-    @property
     def total_rows(self) -> int:
         """How many rows the view has, shown or not yet."""
         return self._total

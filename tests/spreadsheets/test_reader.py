@@ -81,8 +81,9 @@ def test_a_chosen_text_encoding_is_used_instead_of_the_detected_one(tmp_path: Pa
     chosen = inspect(path, "cp1250")
     assert chosen.encoding == "cp1250" and chosen.chosen and chosen.notice is None
     assert list(iter_rows(chosen))[1] == ["P1", "Łódź Żółć gęś"]
-    with pytest.raises(SpreadsheetError, match="'klingon' is not a text encoding"):
-        inspect(path, "klingon")
+    for bad in ("klingon", "rot13", "hex"):  # unknown, or a codec that is not for text
+        with pytest.raises(SpreadsheetError, match=f"'{bad}' is not a text encoding"):
+            inspect(path, bad)
     # A byte the chosen encoding has no character for names the line and what to do.
     broken = write_csv(tmp_path / "mixed.csv", "SKU\nA1\n", encoding="utf-8")
     broken.write_bytes(broken.read_bytes() + b"\x81\n")
